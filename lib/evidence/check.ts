@@ -1,0 +1,46 @@
+// The evidence seam: every check after integrity (signatures, provenance,
+// trust, advisories, cooldown, scan) implements this interface. The pipeline
+// calls `check` for each verified package as soon as its bytes are verified
+// (so checks overlap with fetching), then `finish` once all are in. All of
+// it happens before anything is written to node_modules.
+import type { Options } from '../options.js'
+import type { PackageEvidence, Plan, RunNote, VerifiedPackage, Violation } from '../types.js'
+
+/** Shared, per-run services a check may use (all I/O goes through these). */
+export interface CheckContext {
+  readonly options: Options
+  readonly plan: Plan
+  /** GET JSON from a registry with npm's auth/ca/proxy/retry settings; undefined on 404 */
+  readonly fetchJson: (url: string, opts?: { accept?: string, cacheKey?: string }) => Promise<any | undefined>
+  /** POST JSON (used by the bulk advisory endpoint) */
+  readonly postJson: (url: string, body: unknown) => Promise<any | undefined>
+  /** full packument (with `time` and `_npmUser`), fetched at most once per name per run */
+  readonly fullPackument: (name: string, registry: string) => Promise<any | undefined>
+  /** the cache of immutable facts, keyed by integrity (see lib/fetch/facts.ts) */
+  readonly facts: FactCache
+  readonly note: (note: RunNote) => void
+}
+
+/** Immutable facts about a given integrity (a signature result, a scan) never change. */
+export interface FactCache {
+  get<T = unknown> (kind: string, key: string): Promise<T | undefined>
+  set (kind: string, key: string, value: unknown): Promise<void>
+}
+
+export interface CheckResult {
+  readonly evidence?: Partial<PackageEvidence>
+  readonly violations?: readonly Violation[]
+}
+
+export interface EvidenceCheck {
+  readonly name: string
+  /** once per run, before packages flow (e.g. load keys); may add notes */
+  prepare? (ctx: CheckContext): Promise<void>
+  /** per verified package */
+  check? (pkg: VerifiedPackage, ctx: CheckContext): Promise<CheckResult>
+  /** once all packages are verified (e.g. bulk advisories); results by location */
+  finish? (pkgs: readonly VerifiedPackage[], ctx: CheckContext): Promise<{
+    evidence?: ReadonlyMap<string, Partial<PackageEvidence>>
+    violations?: readonly Violation[]
+  }>
+}
