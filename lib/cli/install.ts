@@ -1,0 +1,78 @@
+// `ci`, `install`, `verify`: Options once, the pipeline, the record, output.
+import { createRequire } from 'node:module'
+import { loadOptions } from '../config/load.js'
+import { buildChecks } from '../checks.js'
+import { runPipeline, type RunResult } from '../pipeline.js'
+import { buildRecord, serializeRecord } from '../record/cyclonedx.js'
+import { diffRecords, formatDiff, isEmptyDiff, type RecordDiff } from '../record/diff.js'
+import { defaultRecordPath, readRecord, writeRecordAtomic, type RecordDocument } from '../record/write.js'
+import { formatSummary, formatTimings } from '../report/human.js'
+import { jsonReport } from '../report/json.js'
+import { createProgress } from '../report/progress.js'
+import type { Command } from '../types.js'
+import { ArboristWriter } from '../write/arborist-writer.js'
+import { toCliFlags } from './flags.js'
+import type { Io } from './main.js'
+
+const require = createRequire(import.meta.url)
+const VERSION: string = require('../../package.json').version
+
+export function libraryVersions (): Record<string, string> {
+  const out: Record<string, string> = { node: process.versions.node }
+  for (const name of ['@npmcli/arborist', '@npmcli/config', 'pacote', 'cacache', 'ssri', '@sigstore/verify', '@sigstore/tuf']) {
+    try { out[name] = require(`${name}/package.json`).version } catch {}
+  }
+  return out
+}
+
+export async function runInstallCommand (command: Command, argv: string[], args: Record<string, any>, io: Io): Promise<number> {
+  const options = await loadOptions({ argv, flags: toCliFlags(command, args), isTTY: io.isTTY })
+  const quiet = options.loglevel === 'silent'
+  const progress = createProgress(options.progress, 'verifying')
+  const defaultRecord = defaultRecordPath(options.prefix)
+  // read before the writer swaps node_modules: the diff needs it
+  const previous: RecordDocument | undefined = command === 'verify' ? undefined : await readRecord(defaultRecord).catch(() => undefined)
+  let diff: RecordDiff | undefined
+  const written: string[] = []
+
+  const afterWrite = async (result: RunResult) => {
+    const targets = [...(command !== 'verify' && options.record.enabled ? [defaultRecord] : []), ...(options.record.enabled ? options.record.paths : [])]
+    if (!targets.length) return
+    const bom = buildRecord({
+      plan: result.plan,
+      evidence: result.evidence,
+      options,
+      command: ['safe-install', ...argv].join(' '),
+      tool: { name: 'safe-install', version: VERSION },
+      libraries: libraryVersions(),
+      notes: result.notes,
+      sources: new Map([...result.verified].map(([loc, p]) => [loc, { tarballUrl: p.tarballUrl, registry: p.registry }])),
+    })
+    const json = serializeRecord(bom, options.record.specVersion)
+    if (previous) diff = diffRecords(previous, JSON.parse(json))
+    for (const target of targets) {
+      await writeRecordAtomic(target, json)
+      written.push(target)
+    }
+  }
+
+  const result = await runPipeline(options, { add: args.specs }, {
+    checks: buildChecks(options),
+    writer: command === 'verify' ? undefined : new ArboristWriter(),
+    progress: (d, t) => progress.update(d, t),
+    info: m => { if (!quiet && !options.json) io.stderr(m) },
+    afterWrite,
+  }).finally(() => progress.done())
+
+  if (options.json) {
+    io.stdout(JSON.stringify(jsonReport(result, { record: { written, diff } }), null, 2))
+  } else if (!quiet) {
+    const extra: string[] = []
+    if (written.length) extra.push(`record: ${written.join(', ')}`)
+    if (diff && !isEmptyDiff(diff)) extra.push(...formatDiff(diff).split('\n'))
+    else if (previous && diff) extra.push('no changes since the last install')
+    io.stdout(formatSummary(result, extra))
+    if (options.timing) io.stdout(formatTimings(result.timings))
+  }
+  return 0
+}

@@ -1,0 +1,122 @@
+// The one place that talks HTTP: npm-registry-fetch with npm's flattened
+// config (auth per registry, ca/cafile, proxies, retries, timeouts).
+import { createRequire } from 'node:module'
+import { SafeInstallError } from '../errors.js'
+import type { Options } from '../options.js'
+import { redactUrl } from '../policy/transport.js'
+
+const require = createRequire(import.meta.url)
+const npmFetch = require('npm-registry-fetch')
+
+export const CORGI = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*'
+
+export class RegistryClient {
+  private readonly base: Record<string, any>
+  constructor (private readonly options: Options) {
+    const flat = options.npmFlat
+    this.base = {
+      ...flat,
+      // TLS can never be turned off from here (transport policy refused it anyway)
+      strictSSL: true,
+      offline: options.offline,
+      preferOffline: options.preferOffline,
+    }
+  }
+
+  /** JSON GET; undefined on 404. Uses npm's HTTP cache for packuments. */
+  async json (url: string, opts: { accept?: string, spec?: string, cache?: boolean } = {}): Promise<any | undefined> {
+    try {
+      return await npmFetch.json(url, {
+        ...this.base,
+        ...(opts.cache === false ? { cache: undefined, cachePath: undefined } : {}),
+        headers: { ...(this.base.headers ?? {}), accept: opts.accept ?? 'application/json' },
+        spec: opts.spec,
+        registry: registryOf(url),
+      })
+    } catch (err) {
+      const e = err as any
+      if (e.statusCode === 404 || e.code === 'E404') return undefined
+      throw fetchError(err, url, opts.spec)
+    }
+  }
+
+  async postJson (url: string, body: unknown): Promise<any | undefined> {
+    try {
+      return await npmFetch.json(url, {
+        ...this.base,
+        method: 'POST',
+        body,
+        gzip: true,
+        cache: undefined,
+        registry: registryOf(url),
+      })
+    } catch (err) {
+      const e = err as any
+      if (e.statusCode === 404 || e.code === 'E404') return undefined
+      throw fetchError(err, url)
+    }
+  }
+
+  /** Tarball bytes, not through npm's HTTP cache (the verified store keeps them). */
+  async tarball (url: string, spec: string): Promise<Buffer> {
+    try {
+      const res = await npmFetch(url, {
+        ...this.base,
+        cache: undefined,
+        cachePath: undefined,
+        spec,
+        registry: registryOf(url),
+        headers: { ...(this.base.headers ?? {}), accept: '*/*' },
+      })
+      let buf: Buffer
+      try {
+        buf = await res.buffer()
+      } catch (err) {
+        // the body broke off after the headers: retryable, never installable
+        throw Object.assign(new Error(`response cut short: ${(err as Error).message}`), { code: 'ESHORTBODY' })
+      }
+      const expected = Number(res.headers.get('content-length'))
+      if (Number.isFinite(expected) && expected > 0 && buf.length !== expected && !res.headers.get('content-encoding')) {
+        throw Object.assign(new Error(`response cut short: ${buf.length} of ${expected} bytes`), { code: 'ESHORTBODY' })
+      }
+      return buf
+    } catch (err) {
+      const e = err as any
+      if (e.code === 'ESHORTBODY') throw err
+      if (e.statusCode === 404 || e.code === 'E404') {
+        throw new SafeInstallError('ESINOTFOUND', `the registry has no tarball for ${spec} at ${redactUrl(url)}`, { package: spec, fix: 'check that the version exists on the configured registry' })
+      }
+      throw fetchError(err, url, spec)
+    }
+  }
+}
+
+/** npm-registry-fetch picks credentials by the registry option; use the URL's own origin+path root. */
+function registryOf (url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.protocol}//${u.host}/`
+  } catch {
+    return url
+  }
+}
+
+export function fetchError (err: unknown, url: string, spec?: string): SafeInstallError {
+  const e = err as any
+  if (e instanceof SafeInstallError) return e
+  if (e.code === 'ENOTCACHED') {
+    return new SafeInstallError('ESIOFFLINE', `${spec ?? redactUrl(url)} is not in the cache and --offline forbids the network`, {
+      package: spec,
+      fix: 'run once online, or drop --offline',
+    })
+  }
+  const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|DEPTH_ZERO/.test(String(e.code ?? e.message))
+  const status = e.statusCode ? `HTTP ${e.statusCode}` : (e.code ?? 'error')
+  return new SafeInstallError('ESIFETCH', `${spec ? spec + ': ' : ''}${redactUrl(url)} failed (${status}${tls ? ': certificate not trusted' : ''}): ${String(e.message).split('\n')[0]}`, {
+    package: spec,
+    fix: tls
+      ? 'if your registry uses a private CA, set cafile=<path to its PEM> in .npmrc'
+      : 'check the registry and your network; transient errors were retried per fetch-retries',
+    cause: err,
+  })
+}

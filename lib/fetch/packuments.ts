@@ -1,0 +1,35 @@
+// Packument access, once per name per run: the abbreviated document for
+// dist (integrity, tarball, signatures, attestations), the full one only when
+// a check needs `time` or `_npmUser`. Both go through npm's HTTP cache.
+import type { RegistryClient } from './client.js'
+import { CORGI } from './client.js'
+
+export function escapeName (name: string): string {
+  return name.startsWith('@') ? '@' + encodeURIComponent(name.slice(1)) : encodeURIComponent(name)
+}
+
+export class Packuments {
+  private readonly corgi = new Map<string, Promise<any | undefined>>()
+  private readonly full = new Map<string, Promise<any | undefined>>()
+  constructor (private readonly client: RegistryClient) {}
+
+  abbreviated (name: string, registry: string): Promise<any | undefined> {
+    const key = registry + name
+    let p = this.corgi.get(key)
+    if (!p) {
+      p = this.client.json(registry + escapeName(name), { accept: CORGI, spec: name })
+      this.corgi.set(key, p)
+    }
+    return p
+  }
+
+  complete (name: string, registry: string): Promise<any | undefined> {
+    const key = registry + name
+    let p = this.full.get(key)
+    if (!p) {
+      p = this.client.json(registry + escapeName(name), { accept: 'application/json', spec: name })
+      this.full.set(key, p)
+    }
+    return p
+  }
+}

@@ -1,0 +1,51 @@
+// Where verified tarballs live: a cacache of safe-install's own under the
+// npm cache folder. The writer installs only from here, so nothing that was
+// not verified in this run can reach node_modules. npm's own cache is read
+// as a second source; both are re-verified on every read (SCVS 4.14).
+import { createRequire } from 'node:module'
+import path from 'node:path'
+
+const require = createRequire(import.meta.url)
+const cacache = require('cacache')
+
+export interface StorePaths {
+  /** safe-install's verified tarball store (a cacache) */
+  store: string
+  /** npm's cacache (`<cache>/_cacache`) */
+  npmCache: string
+  /** facts cache folder */
+  facts: string
+}
+
+export function storePaths (cache: string): StorePaths {
+  return {
+    store: path.join(cache, '_safe-install', 'tarballs'),
+    npmCache: path.join(cache, '_cacache'),
+    facts: path.join(cache, '_safe-install', 'facts'),
+  }
+}
+
+export type CacheRead =
+  | { status: 'hit', data: Buffer }
+  | { status: 'miss' }
+  | { status: 'corrupt', reason: string }
+
+/** Reads content by integrity; cacache verifies the bytes. Corrupt content is evicted. */
+export async function readVerified (cachePath: string, integrity: string): Promise<CacheRead> {
+  try {
+    const data: Buffer = await cacache.get.byDigest(cachePath, integrity)
+    return { status: 'hit', data }
+  } catch (err) {
+    const code = (err as any).code
+    if (code === 'ENOENT') return { status: 'miss' }
+    if (code === 'EINTEGRITY' || code === 'EBADSIZE') {
+      await cacache.rm.content(cachePath, integrity).catch(() => {})
+      return { status: 'corrupt', reason: code }
+    }
+    throw err
+  }
+}
+
+export async function putVerified (cachePath: string, key: string, data: Buffer, integrity: string): Promise<void> {
+  await cacache.put(cachePath, key, data, { integrity })
+}

@@ -1,0 +1,75 @@
+// Lists a tarball's entries (and keeps the small files the checks read)
+// with node-tar's own parser, so what we judge is exactly what pacote's
+// extraction will see. Runs on verified bytes only.
+import zlib from 'node:zlib'
+import { Parser } from 'tar'
+import type { TarEntry } from '../types.js'
+
+/** Files worth keeping in memory for the checks: code and manifests, up to 1 MiB. */
+const KEEP = /\.(c?js|mjs|json|gyp)$/i
+const KEEP_MAX = 1024 * 1024
+/** For other files, the first bytes tell a native binary (ELF, Mach-O, PE). */
+const MAGIC_BYTES = 4
+
+export interface TarIndex {
+  files: TarEntry[]
+  /** kept file contents (or first bytes), by path without the leading folder */
+  contents: Map<string, Buffer>
+  /** the package.json at the package root */
+  manifest?: Record<string, any>
+  manifestError?: string
+  /** bytes after decompression */
+  unpackedSize: number
+}
+
+const TYPE: Record<string, TarEntry['type']> = {
+  File: 'file', OldFile: 'file', ContiguousFile: 'file', Directory: 'directory', SymbolicLink: 'symlink', Link: 'link',
+}
+
+/** Strips the first path segment (npm tarballs wrap everything in `package/`), as pacote's strip:1 does. */
+function stripFirst (p: string): string {
+  const abs = p.startsWith('/')
+  const parts = p.split('/').filter((s, i) => !(abs && i === 0 && s === ''))
+  if (abs) return '/' + parts.slice(1).join('/')
+  return parts.slice(1).join('/')
+}
+
+export function indexTarball (tgz: Buffer): TarIndex {
+  const raw = tgz[0] === 0x1f && tgz[1] === 0x8b ? zlib.gunzipSync(tgz) : tgz
+  const files: TarEntry[] = []
+  const contents = new Map<string, Buffer>()
+  const parser = new Parser({
+    strict: false,
+    onReadEntry: (entry: any) => {
+      const rawPath: string = entry.path
+      const p = stripFirst(rawPath)
+      const type = TYPE[entry.type] ?? 'other'
+      if (p === '' && type === 'directory') { entry.resume(); return }
+      files.push({ path: p, type, size: entry.size ?? 0, mode: entry.mode ?? 0, linkpath: entry.linkpath || undefined })
+      if (type === 'file') {
+        const keepAll = KEEP.test(p) && entry.size <= KEEP_MAX
+        const chunks: Buffer[] = []
+        let have = 0
+        entry.on('data', (c: Buffer) => {
+          if (keepAll || have < MAGIC_BYTES) { chunks.push(c); have += c.length }
+        })
+        entry.on('end', () => {
+          const buf = Buffer.concat(chunks)
+          contents.set(p, keepAll ? buf : buf.subarray(0, MAGIC_BYTES))
+        })
+      } else {
+        entry.resume()
+      }
+    },
+  })
+  parser.end(raw)
+  let manifest: Record<string, any> | undefined
+  let manifestError: string | undefined
+  const pj = contents.get('package.json')
+  if (pj) {
+    try { manifest = JSON.parse(pj.toString('utf8').replace(/^\uFEFF/, '')) } catch (err) { manifestError = (err as Error).message }
+  } else {
+    manifestError = 'no package.json at the package root'
+  }
+  return { files, contents, manifest, manifestError, unpackedSize: raw.length }
+}

@@ -1,0 +1,186 @@
+// Fetch and verify one lockfile entry (SCVS 4.13/4.14): bytes from the
+// verified store, npm's cache or the network, always checked against the
+// lockfile integrity; the registry's current integrity must agree (a
+// republished version is refused); the tarball's structure and manifest
+// must match the entry. Nothing here writes to node_modules.
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import ssri from 'ssri'
+import { SafeInstallError } from '../errors.js'
+import type { Options } from '../options.js'
+import { checkBins, checkTarballStructure } from '../policy/tarball-structure.js'
+import { checkTarballUrl, type RegistryConfig, registryFor } from '../policy/lockfile-urls.js'
+import type { PlanEntry, VerifiedPackage, Violation } from '../types.js'
+import type { RegistryClient } from './client.js'
+import type { Packuments } from './packuments.js'
+import { putVerified, readVerified, type StorePaths } from './store.js'
+import { indexTarball, type TarIndex } from './tar-index.js'
+
+export interface VerifyDeps {
+  options: Options
+  client: RegistryClient
+  packuments: Packuments
+  paths: StorePaths
+  registries: RegistryConfig
+  /** from the lockfile URL policy: location -> tarball URL */
+  urls: ReadonlyMap<string, string>
+}
+
+export type VerifyOutcome =
+  | { ok: true, pkg: VerifiedPackage, index: TarIndex, violations: Violation[] }
+  | { ok: false, violations: Violation[] }
+
+/** Strongest hash of the lockfile integrity, as one SRI string. */
+export function pickIntegrity (integrity: string): string {
+  const parsed = ssri.parse(integrity)
+  const algo = parsed.pickAlgorithm()
+  return parsed[algo]!.map((h: any) => h.toString()).join(' ')
+}
+
+export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<VerifyOutcome> {
+  const spec = `${entry.name}@${entry.version}`
+  const refuse = (code: string, message: string, fix?: string): VerifyOutcome =>
+    ({ ok: false, violations: [{ code, message, package: spec, path: entry.location, fix }] })
+  if (!entry.integrity) {
+    return refuse('ESINOINTEGRITY', `${spec} has no integrity, so its bytes cannot be checked`, 'regenerate the lockfile entry')
+  }
+  const integrity = pickIntegrity(entry.integrity)
+  const registry = registryFor(entry.name, deps.registries)
+  let url = deps.urls.get(entry.location) ?? entry.resolved ?? ''
+  let registryManifest: Record<string, any> | undefined
+
+  if (entry.source === 'registry') {
+    const packument = await deps.packuments.abbreviated(entry.name, registry)
+    const doc = packument?.versions?.[entry.version]
+    if (!doc) {
+      return refuse('ESINOTFOUND', `the registry (${new URL(registry).host}) has no ${spec}${packument ? '' : ` (no package ${entry.name})`}`,
+        'check the registry configured for this package; the version may have been unpublished')
+    }
+    registryManifest = doc
+    const current = doc.dist?.integrity as string | undefined
+    if (current && !integrityAgrees(current, entry.integrity)) {
+      return refuse('ESIREPUBLISHED',
+        `the registry's integrity for ${spec} (${current.slice(0, 20)}…) differs from the lockfile's (${entry.integrity.slice(0, 20)}…): the version was republished or the registry is serving other bytes`,
+        'do not install; investigate the package. If you trust the new bytes, update the lockfile entry deliberately')
+    }
+    if (!entry.resolved && typeof doc.dist?.tarball === 'string') {
+      // with no `resolved`, the registry names the tarball: same rules apply
+      const judged = checkTarballUrl(entry, doc.dist.tarball, deps.registries, 'dist.tarball')
+      if (judged.violation) return { ok: false, violations: [judged.violation] }
+      url = judged.url
+    }
+  }
+
+  let data: Buffer | undefined
+  let from: 'network' | 'cache' = 'cache'
+  let corrupt = false
+  for (const cachePath of [deps.paths.store, deps.paths.npmCache]) {
+    const read = await readVerified(cachePath, integrity)
+    if (read.status === 'hit') { data = read.data; break }
+    if (read.status === 'corrupt') corrupt = true
+  }
+
+  if (!data) {
+    if (deps.options.offline) {
+      return corrupt
+        ? refuse('ESICACHECORRUPT', `the cached tarball of ${spec} does not match its integrity (corrupt or tampered cache); it was evicted, and --offline forbids fetching it again`, 'run again without --offline to refetch it')
+        : refuse('ESIOFFLINE', `${spec} is not in the cache and --offline forbids the network`, 'run once online, or drop --offline')
+    }
+    from = 'network'
+    const got = await fetchVerified(entry, url, integrity, deps)
+    if ('violation' in got) return { ok: false, violations: [got.violation] }
+    data = got.data
+  }
+
+  let index: TarIndex
+  try {
+    index = indexTarball(data)
+  } catch (err) {
+    return refuse('ESITARPATH', `${spec} is not a readable tarball: ${(err as Error).message}`)
+  }
+  const violations: Violation[] = [...checkTarballStructure(spec, entry.location, index.files)]
+  if (!index.manifest) {
+    violations.push({ code: 'ESIMANIFEST', message: `${spec}: ${index.manifestError}`, package: spec, path: entry.location })
+  } else {
+    violations.push(...checkBins(spec, entry.location, index.manifest))
+    if (entry.source === 'registry' && (index.manifest.name !== entry.name || index.manifest.version !== entry.version)) {
+      violations.push({
+        code: 'ESIMANIFEST',
+        message: `the tarball for ${spec} contains package.json of ${index.manifest.name}@${index.manifest.version}`,
+        package: spec,
+        path: entry.location,
+        fix: 'do not install; the registry served another package under this name',
+      })
+    }
+  }
+  if (violations.length) return { ok: false, violations }
+  if (from === 'network' || !(await isInStore(deps.paths.store, integrity))) {
+    await putVerified(deps.paths.store, `safe-install:${spec}`, data, integrity)
+  }
+  const contents = index.contents
+  const pkg: VerifiedPackage = {
+    entry,
+    integrity,
+    from,
+    tarballUrl: url,
+    registry,
+    manifest: index.manifest!,
+    registryManifest,
+    files: index.files,
+    readFile: (p: string) => contents.get(p),
+  }
+  return { ok: true, pkg, index, violations: [] }
+}
+
+async function isInStore (store: string, integrity: string): Promise<boolean> {
+  const read = await readVerified(store, integrity).catch(() => ({ status: 'miss' as const }))
+  return read.status === 'hit'
+}
+
+/** Both integrities must share an algorithm and agree on it. */
+export function integrityAgrees (registry: string, lockfile: string): boolean {
+  const a = ssri.parse(registry)
+  const b = ssri.parse(lockfile)
+  const shared = Object.keys(a).filter(k => k in b)
+  if (!shared.length) return true // nothing comparable (e.g. sha1 vs sha512): the bytes are still checked
+  return shared.every(algo => a[algo]!.some((x: any) => b[algo]!.some((y: any) => x.digest === y.digest)))
+}
+
+async function fetchVerified (entry: PlanEntry, url: string, integrity: string, deps: VerifyDeps): Promise<{ data: Buffer } | { violation: Violation }> {
+  const spec = `${entry.name}@${entry.version}`
+  if (entry.source === 'file') {
+    const file = path.resolve(deps.options.prefix, (entry.resolved ?? '').replace(/^file:/, ''))
+    const data = await fs.readFile(file)
+    return ssri.checkData(data, integrity)
+      ? { data }
+      : { violation: { code: 'ESIINTEGRITY', message: `${file} does not match the lockfile integrity of ${spec}`, package: spec, path: entry.location } }
+  }
+  // a body cut short or bytes that do not match are retried like a
+  // transient error, then refused: never installed
+  const retries = Math.max(0, Number(deps.options.npmFlat.retry?.retries ?? 2))
+  let last: Violation | undefined
+  for (let attempt = 0; attempt <= retries; attempt++) {
+    let data: Buffer
+    try {
+      data = await deps.client.tarball(url, spec)
+    } catch (err) {
+      if ((err as any).code === 'ESHORTBODY') {
+        last = { code: 'ESIFETCH', message: `${spec}: ${(err as Error).message} from ${new URL(url).host}`, package: spec, path: entry.location, fix: 'retry later; the connection was cut' }
+        continue
+      }
+      if (err instanceof SafeInstallError) {
+        return { violation: { code: err.code, message: err.message, package: spec, path: entry.location, fix: err.fix } }
+      }
+      throw err
+    }
+    if (ssri.checkData(data, integrity)) return { data }
+    last = {
+      code: 'ESIINTEGRITY',
+      message: `the tarball of ${spec} from ${new URL(url).host} does not match the lockfile integrity (got ${ssri.fromData(data, { algorithms: ['sha512'] }).toString().slice(0, 24)}…)`,
+      package: spec,
+      path: entry.location,
+      fix: 'do not install: the registry or something between served other bytes than the lockfile pins',
+    }
+  }
+  return { violation: last! }
+}

@@ -1,0 +1,220 @@
+// One straight line for `ci`, `install` and `verify`:
+// options -> transport policy -> plan -> lockfile policy -> fetch + integrity
+// -> evidence checks -> (writer) -> record. Every refusal is collected as a
+// value and raised before anything is written.
+import { SafeInstallError } from './errors.js'
+import type { CheckContext, EvidenceCheck } from './evidence/check.js'
+import { RegistryClient } from './fetch/client.js'
+import { DiskFacts } from './fetch/facts.js'
+import { Packuments } from './fetch/packuments.js'
+import { mapLimit } from './fetch/pool.js'
+import { storePaths } from './fetch/store.js'
+import { verifyEntry } from './fetch/verify.js'
+import { DEFAULT_REGISTRY } from './config/load.js'
+import type { Options } from './options.js'
+import { loadPlan, type LoadedPlan } from './plan/load.js'
+import { checkIntegrityPresence } from './policy/integrity.js'
+import { checkLockfileUrls, type RegistryConfig } from './policy/lockfile-urls.js'
+import { checkSources } from './policy/sources.js'
+import { checkTransport } from './policy/transport.js'
+import { lifecycleScripts, scriptNames } from './rebuild/scripts.js'
+import type { PackageEvidence, Plan, RunNote, VerifiedPackage, Violation } from './types.js'
+import { acquireLock } from './write/lock.js'
+import type { TreeWriter } from './write/writer.js'
+
+export interface PipelineRequest {
+  /** specs to add (`install <spec...>`) */
+  add?: string[]
+}
+
+export interface PipelineHooks {
+  /** progress: done of total packages verified */
+  progress?: (done: number, total: number) => void
+  /** something worth telling the user while running (e.g. waiting for a lock) */
+  info?: (message: string) => void
+  checks: readonly EvidenceCheck[]
+  writer?: TreeWriter
+  /** called after a successful write with everything known, returns record info */
+  afterWrite?: (result: RunResult) => Promise<void>
+}
+
+export interface SkippedScripts {
+  readonly name: string
+  readonly version: string
+  readonly location: string
+  readonly scripts: readonly string[]
+}
+
+export interface RunResult {
+  command: string
+  plan: Plan
+  evidence: Map<string, PackageEvidence>
+  verified: Map<string, VerifiedPackage>
+  warnings: Violation[]
+  notes: RunNote[]
+  stats: { packages: number, fetched: number, fromNetwork: number, fromCache: number, bundled: number, links: number }
+  scriptsSkipped: SkippedScripts[]
+  timings: Record<string, number>
+  recovered: string[]
+  wrote: boolean
+}
+
+function registryConfig (options: Options): RegistryConfig {
+  return {
+    registry: options.registry,
+    scopedRegistries: options.scopedRegistries,
+    replaceRegistryHost: options.replaceRegistryHost,
+    defaultRegistry: DEFAULT_REGISTRY,
+  }
+}
+
+function refuse (violations: Violation[], what: string): never {
+  const errors = violations.filter(v => v.severity !== 'warning')
+  const first = errors[0]
+  throw new SafeInstallError(first.code as any, errors.length === 1 ? first.message : `${errors.length} problems ${what}`, {
+    violations: errors,
+    package: first.package,
+    path: first.path,
+    fix: first.fix,
+  })
+}
+
+export function transportViolations (options: Options): Violation[] {
+  const t = options.npmFlat._transport ?? {}
+  return checkTransport({
+    strictSSL: t.strictSSL,
+    nodeTlsRejectUnauthorized: t.nodeTlsRejectUnauthorized,
+    registries: [
+      { name: 'registry', url: options.registry },
+      ...Object.entries(options.scopedRegistries).map(([scope, url]) => ({ name: `${scope}:registry`, url })),
+      ...(options.policy.signaturesRegistry ? [{ name: 'signaturesRegistry', url: options.policy.signaturesRegistry }] : []),
+    ],
+  })
+}
+
+export async function runPipeline (options: Options, request: PipelineRequest, hooks: PipelineHooks): Promise<RunResult> {
+  const timings: Record<string, number> = {}
+  const time = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    const start = performance.now()
+    try { return await fn() } finally { timings[phase] = (timings[phase] ?? 0) + performance.now() - start }
+  }
+
+  // 1. transport policy, before any request (SCVS 4.15/4.16)
+  const transport = transportViolations(options)
+  if (transport.length) refuse(transport, 'with the transport settings')
+
+  const writes = options.command !== 'verify'
+  const lock = writes
+    ? await acquireLock(options.prefix, { onWait: pid => hooks.info?.(`waiting for another safe-install (pid ${pid}) to finish in this project`) })
+    : undefined
+  try {
+    const recovered = writes && hooks.writer ? await hooks.writer.recover(options) : []
+
+    // 2. the plan
+    const loaded: LoadedPlan = await time('plan', () => loadPlan(options, options.command === 'install'
+      ? { mode: 'resolve', add: request.add }
+      : { mode: 'lockfile' }))
+    const plan = loaded.plan
+    const registries = registryConfig(options)
+
+    // 3. lockfile policy: pure, nothing fetched yet (SCVS 4.1/4.2)
+    const { violations: urlViolations, urls } = checkLockfileUrls(plan.entries, registries)
+    const policyViolations = [
+      ...checkSources(plan.entries, options.policy),
+      ...checkIntegrityPresence(plan.entries, options.policy),
+      ...urlViolations,
+    ]
+    timings.policy = 0
+    if (policyViolations.some(v => v.severity !== 'warning')) refuse(policyViolations, 'in the lockfile')
+
+    // 4. fetch + integrity, with evidence checks running as packages arrive
+    const client = new RegistryClient(options)
+    const packuments = new Packuments(client)
+    const paths = storePaths(options.cache)
+    const notes: RunNote[] = []
+    const ctx: CheckContext = {
+      options,
+      plan,
+      fetchJson: (url, o) => client.json(url, { accept: o?.accept }),
+      postJson: (url, body) => client.postJson(url, body),
+      fullPackument: (name, registry) => packuments.complete(name, registry),
+      facts: new DiskFacts(paths.facts),
+      note: n => { notes.push(n) },
+    }
+    const checks = hooks.checks
+    await time('evidence', () => Promise.all(checks.map(c => c.prepare?.(ctx))))
+
+    const evidence = new Map<string, PackageEvidence>()
+    const verified = new Map<string, VerifiedPackage>()
+    const violations: Violation[] = []
+    const scriptsSkipped: SkippedScripts[] = []
+    const fetched = plan.entries.filter(e => !e.bundled && (e.source === 'registry' || e.source === 'remote' || e.source === 'file'))
+    for (const e of plan.entries) {
+      if (e.bundled) evidence.set(e.location, { integritySource: 'bundled', scripts: [] })
+      else if (e.source === 'link' || e.source === 'workspace' || e.source === 'directory') evidence.set(e.location, { integritySource: 'link', scripts: [] })
+    }
+    let done = 0
+    const concurrency = Math.max(4, Number(options.npmFlat.maxSockets ?? 16))
+    await time('fetch', () => mapLimit(fetched, concurrency, async entry => {
+      const outcome = await verifyEntry(entry, { options, client, packuments, paths, registries, urls })
+      hooks.progress?.(++done, fetched.length)
+      if (!outcome.ok) { violations.push(...outcome.violations); return }
+      const pkg = outcome.pkg
+      verified.set(entry.location, pkg)
+      const scripts = scriptNames(lifecycleScripts(pkg.manifest, pkg.files, { source: entry.source }))
+      const ev: PackageEvidence = { integritySource: pkg.from, scripts }
+      if (scripts.length) scriptsSkipped.push({ name: entry.name, version: entry.version, location: entry.location, scripts })
+      for (const check of checks) {
+        if (!check.check) continue
+        const res = await check.check(pkg, ctx)
+        Object.assign(ev, res.evidence ?? {})
+        violations.push(...(res.violations ?? []))
+      }
+      evidence.set(entry.location, ev)
+      // the file contents were only needed by the checks above
+      outcome.index.contents.clear()
+    }))
+    const allVerified = [...verified.values()]
+    await time('evidence', async () => {
+      for (const check of checks) {
+        if (!check.finish) continue
+        const res = await check.finish(allVerified, ctx)
+        for (const [loc, ev] of res.evidence ?? []) {
+          const cur = evidence.get(loc)
+          if (cur) Object.assign(cur, ev)
+        }
+        violations.push(...(res.violations ?? []))
+      }
+    })
+    const warnings = [...policyViolations, ...violations].filter(v => v.severity === 'warning')
+    if (violations.some(v => v.severity !== 'warning')) refuse(sortViolations(violations), 'found while verifying packages')
+
+    const stats = {
+      packages: plan.entries.length,
+      fetched: fetched.length,
+      fromNetwork: allVerified.filter(p => p.from === 'network').length,
+      fromCache: allVerified.filter(p => p.from === 'cache').length,
+      bundled: plan.entries.filter(e => e.bundled).length,
+      links: plan.entries.filter(e => e.source === 'link' || e.source === 'workspace' || e.source === 'directory').length,
+    }
+    scriptsSkipped.sort((a, b) => a.location.localeCompare(b.location))
+    const result: RunResult = {
+      command: options.command, plan, evidence, verified, warnings, notes, stats, scriptsSkipped, timings, recovered, wrote: false,
+    }
+
+    // 5. write: only now, everything verified
+    if (writes && hooks.writer) {
+      await time('write', () => hooks.writer!.write({ options, loaded, verified, paths, save: options.command === 'install' }))
+      result.wrote = true
+    }
+    if (hooks.afterWrite) await time('record', () => hooks.afterWrite!(result))
+    return result
+  } finally {
+    await lock?.release()
+  }
+}
+
+function sortViolations (v: Violation[]): Violation[] {
+  return [...v].sort((a, b) => (a.path ?? '').localeCompare(b.path ?? '') || a.code.localeCompare(b.code))
+}
+

@@ -1,0 +1,76 @@
+// Human output: a short summary on success, actionable refusals on failure.
+// Returns strings; the CLI decides where they go.
+import { ERROR_CODES, type SafeInstallError } from '../errors.js'
+import type { RunResult } from '../pipeline.js'
+import type { Violation } from '../types.js'
+
+const MAX_LISTED = 20
+
+function plural (n: number, one: string, many = one + 's'): string {
+  return `${n} ${n === 1 ? one : many}`
+}
+
+export function formatViolation (v: Violation): string {
+  const where = v.package ? ` ${v.package}${v.path ? ` (${v.path})` : ''}` : v.path ? ` (${v.path})` : ''
+  const lines = [`${v.severity === 'warning' ? 'warn' : 'error'} ${v.code}${where}: ${v.message}`]
+  if (v.fix) lines.push(`  fix: ${v.fix}`)
+  return lines.join('\n')
+}
+
+export function formatError (err: SafeInstallError): string {
+  const lines: string[] = []
+  if (err.violations.length > 1) {
+    lines.push(`safe-install refused: ${err.message}. Nothing was written to node_modules.`)
+    for (const v of err.violations.slice(0, MAX_LISTED)) lines.push(formatViolation(v))
+    if (err.violations.length > MAX_LISTED) lines.push(`... and ${err.violations.length - MAX_LISTED} more (use --json for all)`)
+  } else {
+    const v: Violation = err.violations[0] ?? { code: err.code, message: err.message, package: err.package, path: err.path, fix: err.fix }
+    lines.push(formatViolation(v))
+    if (err.code !== 'ESIWRITE' && err.code !== 'ESIUSAGE' && err.code !== 'ESIBUSY') lines.push('Nothing was written to node_modules.')
+  }
+  lines.push(`(exit ${err.exitCode}: ${ERROR_CODES[err.code].summary})`)
+  return lines.join('\n')
+}
+
+function countBy<T> (items: Iterable<T>, key: (t: T) => string | undefined): Map<string, number> {
+  const m = new Map<string, number>()
+  for (const it of items) {
+    const k = key(it)
+    if (k) m.set(k, (m.get(k) ?? 0) + 1)
+  }
+  return m
+}
+
+function tally (m: Map<string, number>): string {
+  return [...m].map(([k, n]) => `${n} ${k}`).join(', ')
+}
+
+export function formatSummary (r: RunResult, extra: string[] = []): string {
+  const s = r.stats
+  const verb = r.command === 'verify' ? 'verified (nothing written)' : 'verified and installed'
+  const lines = [
+    `safe-install ${r.command}: ${plural(s.fetched, 'package')} ${verb}: ${s.fromCache} from cache, ${s.fromNetwork} from the network` +
+      (s.bundled ? `; ${s.bundled} bundled` : '') + (s.links ? `; ${plural(s.links, 'link')}` : ''),
+  ]
+  for (const r2 of r.recovered) lines.push(`  ${r2}`)
+  const ev = [...r.evidence.values()]
+  const sig = countBy(ev, e => e.signature?.status)
+  if (sig.size) lines.push(`  signatures: ${tally(sig)}`)
+  const prov = countBy(ev, e => e.provenance?.status)
+  if (prov.size) lines.push(`  provenance: ${tally(prov)}`)
+  for (const n of r.notes) lines.push(`  ${n.level === 'warning' ? 'warn' : 'note'} [${n.check}] ${n.message}`)
+  for (const w of r.warnings.slice(0, MAX_LISTED)) lines.push('  ' + formatViolation(w).replace(/\n/g, '\n  '))
+  if (r.warnings.length > MAX_LISTED) lines.push(`  ... and ${r.warnings.length - MAX_LISTED} more warnings (--json lists all)`)
+  if (r.scriptsSkipped.length) {
+    lines.push(`  install scripts not run (${plural(r.scriptsSkipped.length, 'package')}):`)
+    for (const p of r.scriptsSkipped.slice(0, MAX_LISTED)) lines.push(`    ${p.name}@${p.version}: ${p.scripts.join(', ')}`)
+    if (r.scriptsSkipped.length > MAX_LISTED) lines.push(`    ... and ${r.scriptsSkipped.length - MAX_LISTED} more`)
+    lines.push('  if a package needs its scripts, allow it in package.json "allowScripts" and run `safe-install rebuild`')
+  }
+  lines.push(...extra.map(l => '  ' + l))
+  return lines.join('\n')
+}
+
+export function formatTimings (t: Record<string, number>): string {
+  return 'timing: ' + Object.entries(t).map(([k, v]) => `${k} ${Math.round(v)} ms`).join(', ')
+}

@@ -1,0 +1,24 @@
+// The one interface that puts a verified tree on disk. Nothing else may
+// depend on how it is done (Arborist's reify today, a verified store and a
+// staged swap later).
+import type { LoadedPlan } from '../plan/load.js'
+import type { Options } from '../options.js'
+import type { VerifiedPackage } from '../types.js'
+import type { StorePaths } from '../fetch/store.js'
+
+export interface WriteInput {
+  readonly options: Options
+  readonly loaded: LoadedPlan
+  /** every fetched entry, verified, by lockfile location */
+  readonly verified: ReadonlyMap<string, VerifiedPackage>
+  readonly paths: StorePaths
+  /** write package.json and the lockfile too (`install`) */
+  readonly save: boolean
+}
+
+export interface TreeWriter {
+  /** Recovers from an interrupted earlier write (call under the project lock). */
+  recover (options: Options): Promise<string[]>
+  /** Writes the tree; on failure the previous tree is back as it was, and it throws ESIWRITE. */
+  write (input: WriteInput): Promise<void>
+}
