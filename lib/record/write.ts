@@ -1,0 +1,88 @@
+// Writing and reading the install record. A record is written atomically: a
+// temp file in the same folder, fsync, rename over the old one, fsync the
+// folder. A failed write leaves the previous record as it was.
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+
+import type { RecordDocument } from './document.js'
+
+export type { RecordComponent, RecordDocument, RecordProperty } from './document.js'
+
+/** Where the record lives by default, under the project folder. */
+export function defaultRecordPath (prefix: string): string {
+  return join(prefix, 'node_modules', '.safe-install', 'record.cdx.json')
+}
+
+/** A temp file name next to `path`; `.<name>.<pid>.<random>.tmp`. */
+function tempPathFor (path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+}
+
+/** Whether a file name is one of our temp files for `name` (used by tests and cleanup). */
+export function isRecordTempFile (fileName: string, name = 'record.cdx.json'): boolean {
+  return fileName.startsWith(`.${name}.`) && fileName.endsWith('.tmp')
+}
+
+async function fsyncDir (dir: string): Promise<void> {
+  // makes the rename durable; not supported everywhere (e.g. Windows): best effort
+  let handle
+  try {
+    handle = await open(dir, 'r')
+    await handle.sync()
+  } catch {
+    /* best effort */
+  } finally {
+    await handle?.close().catch(() => {})
+  }
+}
+
+/**
+ * Write `json` (a string, or a value to stringify) to `path` atomically,
+ * creating the folder if needed.
+ */
+export async function writeRecordAtomic (path: string, json: string | object): Promise<void> {
+  const text = typeof json === 'string' ? json : `${JSON.stringify(json, null, 2)}\n`
+  const dir = dirname(path)
+  await mkdir(dir, { recursive: true })
+  const tmp = tempPathFor(path)
+  let written = false
+  try {
+    const handle = await open(tmp, 'wx', 0o644)
+    try {
+      await handle.writeFile(text, 'utf8')
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(tmp, path)
+    written = true
+  } finally {
+    if (!written) await unlink(tmp).catch(() => {})
+  }
+  await fsyncDir(dir)
+}
+
+/**
+ * Read a record. `undefined` when there is none; throws when the file exists
+ * but is not a CycloneDX JSON document.
+ */
+export async function readRecord (path: string): Promise<RecordDocument | undefined> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON`, { cause: err })
+  }
+  if (!doc || typeof doc !== 'object' || (doc as { bomFormat?: unknown }).bomFormat !== 'CycloneDX') {
+    throw new Error(`${path} is not a CycloneDX document`)
+  }
+  return doc as RecordDocument
+}
