@@ -7,6 +7,7 @@ import { buildRecord, serializeRecord } from '../record/cyclonedx.js'
 import { diffRecords, formatDiff, isEmptyDiff, type RecordDiff } from '../record/diff.js'
 import { defaultRecordPath, readRecord, writeRecordAtomic, type RecordDocument } from '../record/write.js'
 import { formatSummary, formatTimings } from '../report/human.js'
+import { isAllowed, loadAllowLists } from '../rebuild/allowlist.js'
 import { jsonReport } from '../report/json.js'
 import { createProgress } from '../report/progress.js'
 import type { Command } from '../types.js'
@@ -64,10 +65,20 @@ export async function runInstallCommand (command: Command, argv: string[], args:
     afterWrite,
   }).finally(() => progress.done())
 
+  // which skipped scripts the project already allows: `rebuild` would run them
+  let allowedSkipped: string[] = []
+  if (result.scriptsSkipped.length) {
+    const lists = await loadAllowLists(options.prefix, { npmrcAllowScripts: options.npmFlat.allowScripts })
+    const byLoc = new Map(result.plan.entries.map(e => [e.location, e]))
+    allowedSkipped = result.scriptsSkipped
+      .filter(p => { const e = byLoc.get(p.location); return e && isAllowed(e, lists, result.plan).allowed })
+      .map(p => `${p.name}@${p.version}`)
+  }
   if (options.json) {
-    io.stdout(JSON.stringify(jsonReport(result, { record: { written, diff } }), null, 2))
+    io.stdout(JSON.stringify(jsonReport(result, { record: { written, diff }, allowedScripts: allowedSkipped }), null, 2))
   } else if (!quiet) {
     const extra: string[] = []
+    if (allowedSkipped.length) extra.push(`${allowedSkipped.length} of them allowed by this project (${allowedSkipped.slice(0, 5).join(', ')}${allowedSkipped.length > 5 ? ', ...' : ''}): \`safe-install rebuild\` would run them`)
     if (written.length) extra.push(`record: ${written.join(', ')}`)
     if (diff && !isEmptyDiff(diff)) extra.push(...formatDiff(diff).split('\n'))
     else if (previous && diff) extra.push('no changes since the last install')

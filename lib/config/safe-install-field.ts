@@ -57,7 +57,7 @@ export function parseSafeInstallField (field: unknown): { settings: PolicySettin
       settings.record = rec.record
       continue
     }
-    const def = SETTINGS[key]
+    const def = Object.hasOwn(SETTINGS, key) ? SETTINGS[key] : undefined
     if (!def) {
       problems.push(`unknown setting safeInstall.${key} (known: ${[...Object.keys(SETTINGS), 'record'].join(', ')})`)
       continue

@@ -2,18 +2,18 @@
 export async function mapLimit<T, R> (items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length)
   let next = 0
-  let failed: unknown
+  let failed: { error: unknown } | undefined
   const worker = async () => {
     while (failed === undefined && next < items.length) {
       const i = next++
       try {
         results[i] = await fn(items[i], i)
       } catch (err) {
-        failed ??= err
+        failed ??= { error: err }
       }
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
-  if (failed !== undefined) throw failed
+  if (failed) throw failed.error
   return results
 }

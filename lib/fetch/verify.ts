@@ -33,6 +33,7 @@ export type VerifyOutcome =
 /** Strongest hash of the lockfile integrity, as one SRI string. */
 export function pickIntegrity (integrity: string): string {
   const parsed = ssri.parse(integrity)
+  if (!parsed || !Object.keys(parsed).length) throw new SafeInstallError('ESINOINTEGRITY', `unreadable integrity "${integrity.slice(0, 40)}"`)
   const algo = parsed.pickAlgorithm()
   return parsed[algo]!.map((h: any) => h.toString()).join(' ')
 }
@@ -44,7 +45,12 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
   if (!entry.integrity) {
     return refuse('ESINOINTEGRITY', `${spec} has no integrity, so its bytes cannot be checked`, 'regenerate the lockfile entry')
   }
-  const integrity = pickIntegrity(entry.integrity)
+  let integrity: string
+  try {
+    integrity = pickIntegrity(entry.integrity)
+  } catch {
+    return refuse('ESINOINTEGRITY', `${spec} has an unreadable integrity in the lockfile`, 'regenerate the lockfile entry')
+  }
   const registry = registryFor(entry.name, deps.registries)
   let url = deps.urls.get(entry.location) ?? entry.resolved ?? ''
   let registryManifest: Record<string, any> | undefined

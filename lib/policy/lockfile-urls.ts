@@ -34,9 +34,10 @@ export function conventionalTarballUrl (name: string, version: string, registry:
 }
 
 /**
- * npm rewrites `resolved` hosts to the configured registry per
- * replace-registry-host: 'npmjs' (the default registry's host only),
- * 'always', 'never', or a host name.
+ * npm rewrites `resolved` to the configured registry per replace-registry-host:
+ * 'npmjs' (the default registry's host), 'always', 'never', a host name, or
+ * a URL whose path prefix is swapped for the registry's. Same rules as
+ * Arborist's reify, so we judge the URL npm would fetch.
  */
 export function replaceHost (resolved: string, registry: string, cfg: RegistryConfig): string {
   const mode = cfg.replaceRegistryHost
@@ -49,23 +50,29 @@ export function replaceHost (resolved: string, registry: string, cfg: RegistryCo
   } catch {
     return resolved
   }
-  const defaultHost = new URL(cfg.defaultRegistry).host
-  const replace = mode === 'always' ||
-    (mode === 'npmjs' && from.host === defaultHost) ||
-    (mode !== 'npmjs' && mode !== 'always' && (from.host === mode || safeHost(mode) === from.host))
-  if (!replace) return resolved
-  from.protocol = to.protocol
-  from.host = to.host
-  // the registry may live under a path (e.g. a proxy's /npm/); keep the package path
-  const defaultPath = new URL(cfg.defaultRegistry).pathname
-  if (from.pathname.startsWith(defaultPath) && to.pathname !== defaultPath) {
-    from.pathname = to.pathname + from.pathname.slice(defaultPath.length)
+  const trim = (p: string) => p.replace(/\/$/, '')
+  const hasPrefix = (p: string, prefix: string) => p === prefix || p.startsWith(prefix + '/')
+  let matchHost: string | undefined
+  let matchPath: string | undefined
+  if (mode === 'npmjs' || !mode) matchHost = new URL(cfg.defaultRegistry).hostname
+  else if (mode !== 'always') {
+    try {
+      const m = new URL(mode)
+      matchHost = m.hostname
+      matchPath = trim(m.pathname) || undefined
+    } catch {
+      matchHost = mode
+    }
   }
+  if (matchHost !== undefined && matchHost !== from.hostname) return resolved
+  if (matchPath && !hasPrefix(from.pathname, matchPath)) return resolved
+  const registryPath = trim(to.pathname)
+  from.protocol = to.protocol
+  from.hostname = to.hostname
+  from.port = to.port
+  if (matchPath) from.pathname = registryPath + from.pathname.slice(matchPath.length)
+  else if (registryPath && !hasPrefix(from.pathname, registryPath)) from.pathname = registryPath + from.pathname
   return from.toString()
-}
-
-function safeHost (s: string): string | undefined {
-  try { return new URL(s).host } catch { return undefined }
 }
 
 /** The path below the registry root a tarball of name@version must have. */

@@ -32,7 +32,7 @@ export function checkTransport (input: TransportInput): Violation[] {
     try {
       protocol = new URL(url).protocol
     } catch {
-      out.push({ code: 'ESIHTTPREGISTRY', message: `${name} is not a valid URL: ${url}`, fix: `set ${name} to an https:// URL` })
+      out.push({ code: 'ESIHTTPREGISTRY', message: `${name} is not a valid URL: ${maskCredentials(url)}`, fix: `set ${name} to an https:// URL` })
       continue
     }
     if (protocol !== 'https:') {
@@ -55,4 +55,9 @@ export function redactUrl (url: string): string {
   } catch {
     return url
   }
+}
+
+/** For strings that do not parse as URLs: hide anything between // and @. */
+function maskCredentials (s: string): string {
+  return s.replace(/\/\/[^/@\s]*@/, '//***@')
 }

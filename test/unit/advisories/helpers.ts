@@ -1,0 +1,135 @@
+import type { CheckContext } from '../../../lib/evidence/check.js'
+import type { Options, Policy } from '../../../lib/options.js'
+import type { Plan, PlanEntry, RunNote, VerifiedPackage } from '../../../lib/types.js'
+
+export const REGISTRY = 'https://registry.example.org/'
+
+export function entry (name: string, version: string, extra: Partial<PlanEntry> = {}): PlanEntry {
+  const base = name.split('/').pop()
+  return {
+    location: `node_modules/${name}`,
+    name,
+    installName: name,
+    version,
+    resolved: `${REGISTRY}${name}/-/${base}-${version}.tgz`,
+    integrity: `sha512-${name}-${version}`,
+    source: 'registry',
+    dev: false,
+    optional: false,
+    devOptional: false,
+    peer: false,
+    bundled: false,
+    hasInstallScript: false,
+    isRootDependency: true,
+    dependencies: [],
+    ...extra,
+  }
+}
+
+export function verified (e: PlanEntry, registry = REGISTRY): VerifiedPackage {
+  return {
+    entry: e,
+    integrity: e.integrity ?? '',
+    from: 'network',
+    tarballUrl: e.resolved ?? '',
+    registry,
+    manifest: { name: e.name, version: e.version },
+    files: [],
+    readFile: () => undefined,
+  }
+}
+
+export function policy (p: Partial<Policy> = {}): Policy {
+  return {
+    allowGit: 'none',
+    allowRemote: 'none',
+    allowFile: 'none',
+    allowDirectory: 'none',
+    allowMissingIntegrity: false,
+    signatures: 'verify',
+    provenance: 'verify',
+    provenanceRequireFor: [],
+    identity: 'report',
+    identityRequireFor: [],
+    trust: 'report',
+    trustExclude: [],
+    auditLevel: 'none',
+    advisoryFiles: [],
+    registryAdvisories: true,
+    minReleaseAgeDays: 0,
+    minReleaseAgeExclude: [],
+    strictReleaseAge: false,
+    scan: false,
+    importMethod: 'auto',
+    ...p,
+  }
+}
+
+export interface FakeCtx extends CheckContext {
+  notes: RunNote[]
+  posts: { url: string, body: any }[]
+  packuments: string[]
+}
+
+export function fakeCtx (opts: {
+  policy?: Partial<Policy>
+  entries?: PlanEntry[]
+  options?: Partial<Options>
+  post?: (url: string, body: any) => Promise<any>
+  packument?: (name: string, registry: string) => Promise<any>
+} = {}): FakeCtx {
+  const notes: RunNote[] = []
+  const posts: { url: string, body: any }[] = []
+  const packuments: string[] = []
+  const plan: Plan = {
+    root: '/project',
+    rootName: 'root',
+    rootVersion: '1.0.0',
+    lockfile: 'package-lock.json',
+    entries: opts.entries ?? [],
+    rootDependencies: (opts.entries ?? []).filter(e => e.isRootDependency).map(e => e.location),
+    workspaces: [],
+  }
+  const options = {
+    command: 'ci',
+    prefix: '/project',
+    cache: '/cache',
+    registry: REGISTRY,
+    scopedRegistries: {},
+    replaceRegistryHost: 'npmjs',
+    offline: false,
+    preferOffline: false,
+    omit: [],
+    workspaces: [],
+    includeWorkspaceRoot: false,
+    allWorkspaces: false,
+    json: false,
+    loglevel: 'notice',
+    progress: false,
+    timing: false,
+    policy: policy(opts.policy),
+    record: { enabled: false, paths: [], specVersion: '1.6' },
+    npmFlat: {},
+    ...opts.options,
+  } as Options
+  return {
+    options,
+    plan,
+    notes,
+    posts,
+    packuments,
+    fetchJson: async () => { throw new Error('no network in tests') },
+    postJson: async (url, body) => {
+      posts.push({ url, body })
+      if (!opts.post) throw new Error('no network in tests')
+      return opts.post(url, body)
+    },
+    fullPackument: async (name, registry) => {
+      packuments.push(name)
+      if (!opts.packument) throw new Error('no network in tests')
+      return opts.packument(name, registry)
+    },
+    facts: { get: async () => undefined, set: async () => {} },
+    note: n => { notes.push(n) },
+  }
+}
