@@ -33,6 +33,8 @@ export interface RegistryKeySet {
   readonly source?: KeySource
   /** why there are no keys, or why the source is a fallback */
   readonly reason?: string
+  /** the registry's own keys endpoint served keys (false: it strips signing evidence) */
+  readonly servedByRegistry?: boolean
 }
 
 const ECDSA_P256 = 'ecdsa-sha2-nistp256'
@@ -134,10 +136,15 @@ export async function loadRegistryKeys (registry: string, ctx: Pick<CheckContext
         keys = parseTufKeys(JSON.parse(target.text))
       } catch {}
       if (keys.length) {
+        // With only the offline copy, ask the registry itself: one that
+        // serves no keys (a mirror or proxy that strips them) cannot be
+        // expected to serve signatures either.
+        const served = target.source === 'embedded' ? (await fetchKeysEndpoint(registry, ctx)).keys.length > 0 : true
         return {
           registry,
           keys,
           source: target.source,
+          servedByRegistry: served,
           reason: target.source === 'embedded'
             ? `the Sigstore TUF repository could not be used (${target.reason ?? 'unreachable'})`
             : undefined,
@@ -146,13 +153,17 @@ export async function loadRegistryKeys (registry: string, ctx: Pick<CheckContext
     }
     // not in TUF at all: fall through to the keys endpoint, as npm does
   }
+  return fetchKeysEndpoint(registry, ctx)
+}
+
+async function fetchKeysEndpoint (registry: string, ctx: Pick<CheckContext, 'fetchJson'>): Promise<RegistryKeySet> {
   const url = `${registry}-/npm/v1/keys`
   try {
     const doc = await ctx.fetchJson(url, { cacheKey: `safe-install:keys:${registry}` })
     if (doc === undefined) return { registry, keys: [], reason: `the registry publishes no signing keys (${url} answered 404)` }
     const keys = parseNpmKeys(doc)
     if (!keys.length) return { registry, keys: [], reason: `the registry publishes no signing keys (${url} lists none)` }
-    return { registry, keys, source: 'keys-endpoint' }
+    return { registry, keys, source: 'keys-endpoint', servedByRegistry: true }
   } catch (err) {
     return { registry, keys: [], reason: `the registry's signing keys could not be fetched from ${url} (${errorMessage(err)})` }
   }

@@ -220,6 +220,15 @@ export async function signatureFor (pkg: VerifiedPackage, ctx: CheckContext, run
   }
 
   let outcome = verifyRegistrySignature({ name, version, integrity: pkg.integrity, signatures, keys: keySet, publishedAt, now })
+  if (outcome.status === 'missing' && keySet.servedByRegistry === false) {
+    // keys known only from the offline copy, and the registry serves none:
+    // it strips signing evidence, so absence proves nothing either way
+    outcome = {
+      status: 'not-checked',
+      keySource: keySet.source,
+      reason: 'the registry serves neither signing keys nor signatures (a mirror or proxy that strips them?)',
+    }
+  }
   if (outcome.status === 'invalid' && doc.dist?.integrity && sha512Integrity(doc.dist.integrity) !== sri) {
     outcome = { ...outcome, reason: `${outcome.reason} (the registry's integrity ${doc.dist.integrity} differs from the lockfile's)` }
   }
