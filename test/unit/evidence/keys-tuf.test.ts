@@ -55,7 +55,9 @@ describe('registry keys', () => {
     expect(ctx.notes).toHaveLength(1)
     expect(ctx.notes[0]).toMatchObject({ check: 'signatures', level: 'warning' })
     expect(ctx.notes[0].message).toMatch(/offline copy/)
-    expect(ctx.calls).toEqual([])
+    // with only the offline copy, the registry's own endpoint tells whether it strips signing evidence
+    expect(ctx.calls).toEqual([`${PUBLIC}-/npm/v1/keys`])
+    expect(a.servedByRegistry).toBe(false)
   })
 
   it('other registries: the keys endpoint; 404 or empty means no keys', async () => {
