@@ -7,9 +7,10 @@ import type { Command } from '../types.js'
 import { formatError } from '../report/human.js'
 import { jsonError } from '../report/json.js'
 import { npmFlags, policyFlags, recordFlags } from './flags.js'
-import { runInstallCommand } from './install.js'
-import { runDiffCommand } from './diff.js'
-import { runRebuildCommand } from './rebuild.js'
+// command modules load the npm libraries: import them only when run
+const runInstallCommand = async (...a: Parameters<typeof import('./install.js').runInstallCommand>) => (await import('./install.js')).runInstallCommand(...a)
+const runDiffCommand = async (...a: Parameters<typeof import('./diff.js').runDiffCommand>) => (await import('./diff.js')).runDiffCommand(...a)
+const runRebuildCommand = async (...a: Parameters<typeof import('./rebuild.js').runRebuildCommand>) => (await import('./rebuild.js')).runRebuildCommand(...a)
 
 const require = createRequire(import.meta.url)
 export const VERSION: string = require('../../package.json').version
