@@ -3,7 +3,8 @@
 // -> evidence checks -> (writer) -> record. Every refusal is collected as a
 // value and raised before anything is written.
 import { SafeInstallError } from './errors.js'
-import type { CheckContext, EvidenceCheck } from './evidence/check.js'
+import type { CheckContext, EvidenceCheck, FactCache } from './evidence/check.js'
+import { packumentUpTo, upToKey } from './fetch/version-facts.js'
 import { RegistryClient } from './fetch/client.js'
 import { DiskFacts } from './fetch/facts.js'
 import { Packuments } from './fetch/packuments.js'
@@ -132,13 +133,16 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     const packuments = new Packuments(client)
     const paths = storePaths(options.cache)
     const notes: RunNote[] = []
+    const facts = new DiskFacts(paths.facts)
     const ctx: CheckContext = {
       options,
       plan,
       fetchJson: (url, o) => client.json(url, { accept: o?.accept }),
       postJson: (url, body) => client.postJson(url, body),
-      fullPackument: (name, registry) => packuments.complete(name, registry),
-      facts: new DiskFacts(paths.facts),
+      fullPackument: (name, registry, version) => version === undefined
+        ? packuments.complete(name, registry)
+        : cachedUpTo(facts, packuments, name, registry, version),
+      facts,
       note: n => { notes.push(n) },
     }
     const checks = hooks.checks
@@ -156,7 +160,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     let done = 0
     const concurrency = Math.max(4, Number(options.npmFlat.maxSockets ?? 16))
     await time('fetch', () => mapLimit(fetched, concurrency, async entry => {
-      const outcome = await verifyEntry(entry, { options, client, packuments, paths, registries, urls })
+      const outcome = await verifyEntry(entry, { options, client, packuments, paths, registries, urls, facts })
       hooks.progress?.(++done, fetched.length)
       if (!outcome.ok) { violations.push(...outcome.violations); return }
       const pkg = outcome.pkg
@@ -212,6 +216,19 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
   } finally {
     await lock?.release()
   }
+}
+
+/** Memoized per run; across runs the immutable view of `name@version` comes from the facts cache. */
+async function cachedUpTo (facts: FactCache, packuments: Packuments, name: string, registry: string, version: string): Promise<any | undefined> {
+  const key = upToKey(registry, name, version)
+  const hit = await facts.get<any>('packument-upto-v1', key)
+  if (hit) return hit
+  const full = await packuments.complete(name, registry)
+  if (!full) return full
+  const upTo = packumentUpTo(full, version)
+  if (!upTo) return full
+  await facts.set('packument-upto-v1', key, upTo)
+  return upTo
 }
 
 function sortViolations (v: Violation[]): Violation[] {

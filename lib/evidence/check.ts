@@ -14,8 +14,13 @@ export interface CheckContext {
   readonly fetchJson: (url: string, opts?: { accept?: string, cacheKey?: string }) => Promise<any | undefined>
   /** POST JSON (used by the bulk advisory endpoint) */
   readonly postJson: (url: string, body: unknown) => Promise<any | undefined>
-  /** full packument (with `time` and `_npmUser`), fetched at most once per name per run */
-  readonly fullPackument: (name: string, registry: string) => Promise<any | undefined>
+  /**
+   * full packument (with `time` and `_npmUser`), fetched at most once per
+   * name per run. Given a version, it may answer from the cache with the
+   * packument as it stood when that version was published (that version and
+   * the earlier ones: immutable), so a warm install makes no request.
+   */
+  readonly fullPackument: (name: string, registry: string, version?: string) => Promise<any | undefined>
   /** the cache of immutable facts, keyed by integrity (see lib/fetch/facts.ts) */
   readonly facts: FactCache
   readonly note: (note: RunNote) => void

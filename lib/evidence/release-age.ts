@@ -49,7 +49,7 @@ export function createReleaseAgeCheck (opts: ReleaseAgeCheckOptions = {}): Evide
       let published: string | undefined
       let reason = 'the registry gave no publish time'
       try {
-        const packument = await ctx.fullPackument(entry.name, pkg.registry)
+        const packument = await ctx.fullPackument(entry.name, pkg.registry, entry.version)
         if (!packument) reason = 'the registry has no packument for it'
         const t = packument?.time?.[entry.version]
         if (typeof t === 'string' && Number.isFinite(Date.parse(t))) published = t

@@ -112,7 +112,7 @@ export function trustCheck (run: EvidenceRun): EvidenceCheck {
       let packument: any
       let failure: string | undefined
       try {
-        packument = await ctx.fullPackument(pkg.entry.name, registry)
+        packument = await ctx.fullPackument(pkg.entry.name, registry, pkg.entry.version)
         if (!packument) failure = `${registry} has no packument for ${pkg.entry.name}`
       } catch (err) {
         failure = `the packument could not be fetched (${errorMessage(err)})`

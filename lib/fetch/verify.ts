@@ -15,6 +15,8 @@ import type { RegistryClient } from './client.js'
 import type { Packuments } from './packuments.js'
 import { putVerified, readVerified, type StorePaths } from './store.js'
 import { indexTarball, type TarIndex } from './tar-index.js'
+import { reduceVersionDoc, versionDocKey } from './version-facts.js'
+import type { FactCache } from '../evidence/check.js'
 
 export interface VerifyDeps {
   options: Options
@@ -24,6 +26,8 @@ export interface VerifyDeps {
   registries: RegistryConfig
   /** from the lockfile URL policy: location -> tarball URL */
   urls: ReadonlyMap<string, string>
+  /** immutable facts by integrity (version documents the registry agreed with) */
+  facts?: FactCache
 }
 
 export type VerifyOutcome =
@@ -56,10 +60,12 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
   let registryManifest: Record<string, any> | undefined
 
   if (entry.source === 'registry') {
-    const packument = await deps.packuments.abbreviated(entry.name, registry)
-    const doc = packument?.versions?.[entry.version]
+    // a version the registry already confirmed for this integrity needs no request
+    const docKey = versionDocKey(registry, entry.name, entry.version, integrity)
+    const cached = deps.options.npmFlat.preferOnline ? undefined : await deps.facts?.get<Record<string, any>>('version-doc-v1', docKey)
+    const doc = cached ?? (await deps.packuments.abbreviated(entry.name, registry))?.versions?.[entry.version]
     if (!doc) {
-      return refuse('ESINOTFOUND', `the registry (${new URL(registry).host}) has no ${spec}${packument ? '' : ` (no package ${entry.name})`}`,
+      return refuse('ESINOTFOUND', `the registry (${new URL(registry).host}) has no ${spec}`,
         'check the registry configured for this package; the version may have been unpublished')
     }
     registryManifest = doc
@@ -69,6 +75,7 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
         `the registry's integrity for ${spec} (${current.slice(0, 20)}…) differs from the lockfile's (${entry.integrity.slice(0, 20)}…): the version was republished or the registry is serving other bytes`,
         'do not install; investigate the package. If you trust the new bytes, update the lockfile entry deliberately')
     }
+    if (!cached && deps.facts) await deps.facts.set('version-doc-v1', docKey, reduceVersionDoc(doc))
     if (!entry.resolved && typeof doc.dist?.tarball === 'string') {
       // with no `resolved`, the registry names the tarball: same rules apply
       const judged = checkTarballUrl(entry, doc.dist.tarball, deps.registries, 'dist.tarball')

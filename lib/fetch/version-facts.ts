@@ -1,0 +1,49 @@
+// What a registry says about one published version never changes once
+// published (npm forbids republishing a version): its dist fields, its
+// publish time, and the versions published before it. So a warm install
+// needs no per-package metadata request. Pure reductions + the cache keys.
+
+/** The fields of a version document the checks read (dist, _npmUser, repository). */
+export function reduceVersionDoc (doc: Record<string, any>): Record<string, any> {
+  const dist = doc.dist ?? {}
+  const out: Record<string, any> = {
+    name: doc.name,
+    version: doc.version,
+    dist: {
+      integrity: dist.integrity,
+      shasum: dist.shasum,
+      tarball: dist.tarball,
+      ...(dist.signatures ? { signatures: dist.signatures } : {}),
+      ...(dist.attestations ? { attestations: dist.attestations } : {}),
+    },
+  }
+  if (doc._npmUser) out._npmUser = doc._npmUser
+  if (doc.repository) out.repository = doc.repository
+  if (doc.hasInstallScript) out.hasInstallScript = true
+  return out
+}
+
+/**
+ * The packument as it stood when `version` was published: that version and
+ * every earlier one (by `time`), reduced to what the trust and release-age
+ * checks read. Undefined when the packument has no time for the version
+ * (nothing immutable to keep).
+ */
+export function packumentUpTo (packument: Record<string, any>, version: string): Record<string, any> | undefined {
+  const time: Record<string, string> = packument?.time ?? {}
+  const at = Date.parse(time[version] ?? '')
+  if (!packument?.versions?.[version] || !Number.isFinite(at)) return undefined
+  const versions: Record<string, any> = {}
+  const times: Record<string, string> = {}
+  for (const [v, doc] of Object.entries<any>(packument.versions)) {
+    const t = Date.parse(time[v] ?? '')
+    if (!Number.isFinite(t) || t > at) continue
+    versions[v] = reduceVersionDoc(doc)
+    times[v] = time[v]
+  }
+  return { name: packument.name, versions, time: times }
+}
+
+export const versionDocKey = (registry: string, name: string, version: string, integrity: string) =>
+  `${registry} ${name}@${version} ${integrity}`
+export const upToKey = (registry: string, name: string, version: string) => `${registry} ${name}@${version}`

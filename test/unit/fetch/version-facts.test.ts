@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest'
+import { packumentUpTo, reduceVersionDoc } from '../../../lib/fetch/version-facts.js'
+
+const packument = {
+  name: 'p',
+  time: { created: '2020-01-01T00:00:00Z', '1.0.0': '2020-01-01T00:00:00Z', '1.1.0': '2021-01-01T00:00:00Z', '2.0.0': '2022-01-01T00:00:00Z' },
+  versions: {
+    '1.0.0': { name: 'p', version: '1.0.0', dist: { integrity: 'sha512-a', tarball: 't1', attestations: { url: 'u' } }, _npmUser: { name: 'x', trustedPublisher: { id: 'gh' } }, readme: 'big' },
+    '1.1.0': { name: 'p', version: '1.1.0', dist: { integrity: 'sha512-b', tarball: 't2', signatures: [{ keyid: 'k', sig: 's' }] } },
+    '2.0.0': { name: 'p', version: '2.0.0', dist: { integrity: 'sha512-c', tarball: 't3' } },
+  },
+}
+
+describe('packumentUpTo', () => {
+  it('keeps the version and the earlier ones only: what was true when it was published', () => {
+    const up = packumentUpTo(packument, '1.1.0')!
+    expect(Object.keys(up.versions)).toEqual(['1.0.0', '1.1.0'])
+    expect(Object.keys(up.time)).toEqual(['1.0.0', '1.1.0'])
+    expect(up.versions['1.0.0'].dist.attestations).toEqual({ url: 'u' })
+    expect(up.versions['1.0.0']._npmUser.trustedPublisher).toEqual({ id: 'gh' })
+    expect(up.versions['1.0.0'].readme).toBeUndefined()
+  })
+
+  it('is undefined without a publish time (nothing immutable to keep)', () => {
+    expect(packumentUpTo({ ...packument, time: {} }, '1.1.0')).toBeUndefined()
+    expect(packumentUpTo(packument, '9.9.9')).toBeUndefined()
+  })
+})
+
+describe('reduceVersionDoc', () => {
+  it('keeps dist evidence fields and drops the rest', () => {
+    const r = reduceVersionDoc(packument.versions['1.1.0'] as any)
+    expect(r).toEqual({ name: 'p', version: '1.1.0', dist: { integrity: 'sha512-b', shasum: undefined, tarball: 't2', signatures: [{ keyid: 'k', sig: 's' }] } })
+  })
+})
