@@ -69,9 +69,12 @@ function registryConfig (options: Options): RegistryConfig {
   }
 }
 
+/** Malware and advisories lead (their exit code, 7, is what CI keys on), then the rest in order. */
+const LEADS = ['ESIMALWARE', 'ESIADVISORY']
+
 function refuse (violations: Violation[], what: string): never {
   const errors = violations.filter(v => v.severity !== 'warning')
-  const first = errors[0]
+  const first = errors.find(v => LEADS.includes(v.code)) ?? errors[0]
   throw new SafeInstallError(first.code as any, errors.length === 1 ? first.message : `${errors.length} problems ${what}`, {
     violations: errors,
     package: first.package,
