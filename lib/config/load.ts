@@ -182,7 +182,7 @@ function readPackageJsonForConfig (prefix: string): Record<string, any> | undefi
     return undefined
   }
   try {
-    return JSON.parse(text)
+    return JSON.parse(text.replace(/^\uFEFF/, ''))
   } catch (err) {
     throw new SafeInstallError('ESIBADJSON', `${file} is not valid JSON: ${(err as Error).message}`, {
       path: file,

@@ -54,11 +54,16 @@ function readJsonStrict (file: string, what: string): any {
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    throw new SafeInstallError('ESIBADJSON', `${file} cannot be read (${code ?? (err as Error).message})`, {
+      path: file,
+      fix: 'check that it is a readable file',
+    })
   }
   try {
-    const value = JSON.parse(text)
+    // npm accepts a UTF-8 byte order mark
+    const value = JSON.parse(text.replace(/^\uFEFF/, ''))
     if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a JSON object')
     return value
   } catch (err) {
@@ -103,7 +108,14 @@ export async function loadPlan (options: Options, request: { mode: 'lockfile' | 
     })
     const virtualInventory = new Map<string, any>(virtual.inventory)
     const arb = new Arborist(arbOpts)
-    await buildIdeal(arb, {})
+    await buildIdeal(arb, {}).catch((err: unknown) => {
+      if (err instanceof SafeInstallError) throw err
+      // the lockfile parsed but an entry is not what npm writes (e.g. a number as version)
+      throw new SafeInstallError('ESIBADJSON', `${path.join(prefix, lockName)} has an entry npm cannot read: ${(err as Error).message.split('\n')[0]}`, {
+        path: path.join(prefix, lockName),
+        fix: 'restore the lockfile from version control, or regenerate it with `safe-install install`',
+      })
+    })
     const errors: string[] = []
     for (const [key, entry] of arb.idealTree.inventory.entries()) {
       const locked = virtualInventory.get(key)
