@@ -39,7 +39,11 @@ export function pickIntegrity (integrity: string): string {
   const parsed = ssri.parse(integrity)
   if (!parsed || !Object.keys(parsed).length) throw new SafeInstallError('ESINOINTEGRITY', `unreadable integrity "${integrity.slice(0, 40)}"`)
   const algo = parsed.pickAlgorithm()
-  return parsed[algo]!.map((h: any) => h.toString()).join(' ')
+  const hashes = parsed[algo]!
+  // npm writes one digest per algorithm; two would let either set of bytes
+  // pass while the signature and provenance speak for only one of them
+  if (hashes.length !== 1) throw new SafeInstallError('ESINOINTEGRITY', `ambiguous integrity: ${hashes.length} ${algo} digests`)
+  return hashes[0].toString()
 }
 
 export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<VerifyOutcome> {
@@ -52,8 +56,8 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
   let integrity: string
   try {
     integrity = pickIntegrity(entry.integrity)
-  } catch {
-    return refuse('ESINOINTEGRITY', `${spec} has an unreadable integrity in the lockfile`, 'regenerate the lockfile entry')
+  } catch (err) {
+    return refuse('ESINOINTEGRITY', `${spec} has an unusable integrity in the lockfile: ${(err as Error).message}`, 'regenerate the lockfile entry')
   }
   const registry = registryFor(entry.name, deps.registries)
   let url = deps.urls.get(entry.location) ?? entry.resolved ?? ''

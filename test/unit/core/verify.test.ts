@@ -27,8 +27,8 @@ describe('pickIntegrity', () => {
     expect(pickIntegrity(A1)).toBe(A1)
   })
 
-  it('keeps every hash of the strongest algorithm', () => {
-    expect(pickIntegrity(`${A512} ${A1} ${B512}`)).toBe(`${A512} ${B512}`)
+  it('refuses two digests of the strongest algorithm: either set of bytes would pass while the evidence speaks for one', () => {
+    expect(() => pickIntegrity(`${A512} ${A1} ${B512}`)).toThrow(/ambiguous integrity: 2 sha512 digests/)
   })
 
   it('tolerates surrounding and repeated whitespace', () => {
