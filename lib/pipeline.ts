@@ -17,7 +17,7 @@ import { loadPlan, type LoadedPlan } from './plan/load.js'
 import { checkIntegrityPresence } from './policy/integrity.js'
 import { checkLockfileUrls, type RegistryConfig } from './policy/lockfile-urls.js'
 import { checkSources } from './policy/sources.js'
-import { checkTransport } from './policy/transport.js'
+import { transportViolations } from './policy/transport.js'
 import { lifecycleScripts, scriptNames } from './rebuild/scripts.js'
 import type { PackageEvidence, Plan, RunNote, VerifiedPackage, Violation } from './types.js'
 import { acquireLock } from './write/lock.js'
@@ -72,7 +72,7 @@ function registryConfig (options: Options): RegistryConfig {
 /** Malware and advisories lead (their exit code, 7, is what CI keys on), then the rest in order. */
 const LEADS = ['ESIMALWARE', 'ESIADVISORY']
 
-function refuse (violations: Violation[], what: string): never {
+export function refuse (violations: Violation[], what: string): never {
   const errors = violations.filter(v => v.severity !== 'warning')
   const first = errors.find(v => LEADS.includes(v.code)) ?? errors[0]
   throw new SafeInstallError(first.code as any, errors.length === 1 ? first.message : `${errors.length} problems ${what}`, {
@@ -80,19 +80,6 @@ function refuse (violations: Violation[], what: string): never {
     package: first.package,
     path: first.path,
     fix: first.fix,
-  })
-}
-
-export function transportViolations (options: Options): Violation[] {
-  const t = options.npmFlat._transport ?? {}
-  return checkTransport({
-    strictSSL: t.strictSSL,
-    nodeTlsRejectUnauthorized: t.nodeTlsRejectUnauthorized,
-    registries: [
-      { name: 'registry', url: options.registry },
-      ...Object.entries(options.scopedRegistries).map(([scope, url]) => ({ name: `${scope}:registry`, url })),
-      ...(options.policy.signaturesRegistry ? [{ name: 'signaturesRegistry', url: options.policy.signaturesRegistry }] : []),
-    ],
   })
 }
 

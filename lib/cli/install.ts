@@ -1,17 +1,15 @@
 // `ci`, `install`, `verify`: Options once, the pipeline, the record, output.
 import { createRequire } from 'node:module'
 import { loadOptions } from '../config/load.js'
-import { buildChecks } from '../checks.js'
-import { runPipeline, type RunResult } from '../pipeline.js'
-import { buildRecord, serializeRecord } from '../record/cyclonedx.js'
-import { diffRecords, formatDiff, isEmptyDiff, type RecordDiff } from '../record/diff.js'
-import { defaultRecordPath, readRecord, writeRecordAtomic, type RecordDocument } from '../record/write.js'
+import type { RunResult } from '../pipeline.js'
+import type { RecordDiff } from '../record/diff.js'
+import type { RecordDocument } from '../record/write.js'
 import { formatSummary, formatTimings } from '../report/human.js'
-import { isAllowed, loadAllowLists } from '../rebuild/allowlist.js'
 import { jsonReport } from '../report/json.js'
 import { createProgress } from '../report/progress.js'
 import type { Command } from '../types.js'
-import { ArboristWriter } from '../write/arborist-writer.js'
+import { inputKey, readState, writeState } from '../state.js'
+import { runNoop } from './noop.js'
 import { toCliFlags } from './flags.js'
 import type { Io } from './main.js'
 
@@ -29,6 +27,17 @@ export function libraryVersions (): Record<string, string> {
 export async function runInstallCommand (command: Command, argv: string[], args: Record<string, any>, io: Io): Promise<number> {
   const options = await loadOptions({ argv, flags: toCliFlags(command, args), isTTY: io.isTTY })
   const quiet = options.loglevel === 'silent'
+  const noopKind = command === 'verify' ? 'verify' : command === 'install' && !(args.specs?.length) ? 'install' : undefined
+  const key = await inputKey(options, VERSION)
+  if (noopKind && key && !options.timing) {
+    const state = await readState(options, noopKind, key)
+    if (state) return runNoop(command, state, options, io)
+  }
+  // the npm libraries load only when there is work to do
+  const [{ buildChecks }, { runPipeline }, { buildRecord, serializeRecord }, { diffRecords, formatDiff, isEmptyDiff }, { defaultRecordPath, readRecord, writeRecordAtomic }, { isAllowed, loadAllowLists }, { ArboristWriter }] = await Promise.all([
+    import('../checks.js'), import('../pipeline.js'), import('../record/cyclonedx.js'), import('../record/diff.js'),
+    import('../record/write.js'), import('../rebuild/allowlist.js'), import('../write/arborist-writer.js'),
+  ])
   const progress = createProgress(options.progress, 'verifying')
   const defaultRecord = defaultRecordPath(options.prefix)
   // read before the writer swaps node_modules: the diff needs it
@@ -73,6 +82,19 @@ export async function runInstallCommand (command: Command, argv: string[], args:
     allowedSkipped = result.scriptsSkipped
       .filter(p => { const e = byLoc.get(p.location); return e && isAllowed(e, lists, result.plan).allowed })
       .map(p => `${p.name}@${p.version}`)
+  }
+  if (key) {
+    const state = {
+      key,
+      command,
+      at: new Date().toISOString(),
+      plan: result.plan,
+      registries: Object.fromEntries([...result.verified].map(([loc, p]) => [loc, p.registry])),
+      stats: result.stats,
+      scriptsSkipped: result.scriptsSkipped.length,
+    }
+    await writeState(options, 'verify', state)
+    if (result.wrote) await writeState(options, 'install', state)
   }
   if (options.json) {
     io.stdout(JSON.stringify(jsonReport(result, { record: { written, diff }, allowedScripts: allowedSkipped }), null, 2))

@@ -1,5 +1,6 @@
 // SCVS 4.15/4.16: TLS for every request, chains validated, failing closed.
 // Judged before any request is made. No switch turns this off.
+import type { Options } from '../options.js'
 import type { Violation } from '../types.js'
 
 export interface TransportInput {
@@ -60,4 +61,18 @@ export function redactUrl (url: string): string {
 /** For strings that do not parse as URLs: hide anything between // and @. */
 function maskCredentials (s: string): string {
   return s.replace(/\/\/[^/@\s]*@/, '//***@')
+}
+
+/** The transport policy over the options in force (every registry named anywhere). */
+export function transportViolations (options: Options): Violation[] {
+  const t = options.npmFlat._transport ?? {}
+  return checkTransport({
+    strictSSL: t.strictSSL,
+    nodeTlsRejectUnauthorized: t.nodeTlsRejectUnauthorized,
+    registries: [
+      { name: 'registry', url: options.registry },
+      ...Object.entries(options.scopedRegistries).map(([scope, url]) => ({ name: `${scope}:registry`, url })),
+      ...(options.policy.signaturesRegistry ? [{ name: 'signaturesRegistry', url: options.policy.signaturesRegistry }] : []),
+    ],
+  })
 }

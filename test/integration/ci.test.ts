@@ -274,3 +274,37 @@ describe('safe-install ci: hostile tarballs', () => {
     expect(fs.existsSync(path.join(s.project.root, 'evil.js'))).toBe(false)
   })
 })
+
+describe('no-op runs: nothing changed, only advisories are asked again', () => {
+  it('verify and install after a ci make one advisory request and say they are up to date', async () => {
+    s = await setup([{ name: 'leaf', version: '1.0.0' }, { name: 'keep', version: '1.0.0', manifest: { dependencies: { leaf: '^1.0.0' } } }], { dependencies: { keep: '1.0.0' } })
+    expect((await s.si(['ci'])).code).toBe(0)
+    for (const cmd of ['verify', 'install']) {
+      s.registry.requests.length = 0
+      const r = await s.si([cmd])
+      expect(r.code).toBe(0)
+      expect(r.stdout).toMatch(new RegExp(`safe-install ${cmd}: up to date: 2 packages`))
+      expect(s.registry.requests.map(q => q.method + ' ' + q.path)).toEqual(['POST /-/npm/v1/security/advisories/bulk'])
+    }
+    // a malware notice published since is still caught on a no-op
+    s.registry.setAdvisories({ leaf: [{ id: 1, url: 'https://example.com/a/1', title: 'Malware in leaf', severity: 'critical', vulnerable_versions: '*', cwe: ['CWE-506'] }] })
+    const { code, report } = await s.siJson(['verify'])
+    expect(code).toBe(7)
+    expect(codes(report)).toEqual(['ESIMALWARE'])
+  })
+
+  it('a changed lockfile, a touched tree or a changed policy means a full run', async () => {
+    s = await setup([{ name: 'leaf', version: '1.0.0' }], { dependencies: { leaf: '1.0.0' } })
+    expect((await s.si(['ci'])).code).toBe(0)
+    const hidden = path.join(s.project.dir, 'node_modules/.package-lock.json')
+    fs.utimesSync(hidden, new Date(), new Date(Date.now() - 5000))
+    expect((await s.si(['install'])).stdout).toMatch(/verified and installed/)
+    expect((await s.si(['verify', '--signatures', 'require'])).stdout).toMatch(/verified \(nothing written\)/)
+    const l = s.lockfile()
+    l.packages['node_modules/leaf'].resolved = 'https://attacker.example/leaf/-/leaf-1.0.0.tgz'
+    s.writeLockfile(l)
+    const { code, report } = await s.siJson(['verify'])
+    expect(code).toBe(1)
+    expect(codes(report)).toEqual(['ESIFOREIGNHOST'])
+  })
+})
