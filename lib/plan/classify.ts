@@ -14,11 +14,15 @@ export interface ClassifyInput {
   specs: readonly { name: string, spec: string }[]
   isLink: boolean
   isWorkspace: boolean
+  /** a folder that links point at (a workspace, or a `file:` directory dependency) */
+  isLinkTarget?: boolean
 }
 
 export function classifySource (input: ClassifyInput): SourceType {
-  if (input.isWorkspace) return 'workspace'
+  // Arborist marks a workspace's link as a workspace too: the link is a link
   if (input.isLink) return 'link'
+  if (input.isWorkspace) return 'workspace'
+  if (input.isLinkTarget) return 'directory'
   const r = input.resolved
   if (r) {
     if (/^git(\+[a-z]+)?:|^(github|gitlab|bitbucket|gist):/i.test(r)) return 'git'

@@ -208,23 +208,28 @@ export function planFromTree (tree: any, options: Options, lockfile: string): Pl
     return [...new Set(out)].sort()
   }
   const entries: PlanEntry[] = nodes.map((node: any): PlanEntry => {
-    const specs = [...node.edgesIn].map((e: any) => ({ name: e.name, spec: e.spec }))
+    // a link target's edges arrive at its links
+    const links: any[] = [...(node.linksIn ?? [])]
+    const edgesIn: any[] = [...node.edgesIn, ...links.flatMap(l => [...l.edgesIn])]
+    const specs = edgesIn.map((e: any) => ({ name: e.name, spec: e.spec }))
     const pkg = node.package ?? {}
+    // the lockfile writes a link's `resolved` as its target's location
+    const resolved = node.isLink ? node.target?.location : node.resolved ?? undefined
     return {
       location: node.location,
       name: node.packageName ?? pkg.name ?? node.name,
       installName: node.name,
       version: node.version ?? pkg.version ?? '',
-      resolved: node.resolved ?? undefined,
+      resolved,
       integrity: node.integrity ?? undefined,
-      source: classifySource({ resolved: node.resolved ?? undefined, specs, isLink: node.isLink, isWorkspace: node.isWorkspace }),
+      source: classifySource({ resolved: node.isLink ? undefined : resolved, specs, isLink: node.isLink, isWorkspace: node.isWorkspace, isLinkTarget: links.length > 0 }),
       dev: Boolean(node.dev),
       optional: Boolean(node.optional),
       devOptional: Boolean(node.devOptional),
       peer: Boolean(node.peer),
       bundled: Boolean(node.inBundle),
       hasInstallScript: Boolean(node.hasInstallScript || pkg.hasInstallScript),
-      isRootDependency: [...node.edgesIn].some((e: any) => e.from?.isProjectRoot || e.from?.isWorkspace),
+      isRootDependency: edgesIn.some((e: any) => e.from?.isProjectRoot || e.from?.isWorkspace),
       dependencies: depsOf(node.isLink && node.target ? node.target : node),
       license: typeof pkg.license === 'string' ? pkg.license : undefined,
     }

@@ -2,23 +2,11 @@
 // reachable (to publish a version with exact, externally made tarball bytes,
 // e.g. the real sigstore@1.0.0), projects locked by real npm, and the CLI.
 //
-// startRegistry() of test/fixtures/registry keeps its Store private and its
-// publish() always builds the tarball itself, so a version whose integrity is
-// fixed by the real npm registry (and by the Sigstore attestation subject)
-// cannot be published through it. startStoreRegistry() below is the same
-// server and Store as startRegistry(), with the Store returned.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import fs from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { gunzipSync } from 'node:zlib'
-import type { AddressInfo } from 'node:net'
-import { getTestCa } from '../../fixtures/registry/ca.js'
-import { Faults } from '../../fixtures/registry/faults.js'
-import { createRegistryServer } from '../../fixtures/registry/server.js'
-import { createRegistryKeys, type SignatureMode } from '../../fixtures/registry/signing.js'
-import { Store, type NpmUser, type Published } from '../../fixtures/registry/store.js'
-import { integrityOf, shasumOf, type FixtureRegistry, type PublishSpec, type RequestLogEntry } from '../../fixtures/registry/index.js'
+import { integrityOf, startRegistry, type FixtureRegistry, type RequestLogEntry } from '../../fixtures/registry/index.js'
 import { runCli, type CliResult, REPO_ROOT } from '../../helpers/cli.js'
 import { lock, makeProject, type Project, type ProjectOptions } from '../../helpers/project.js'
 
@@ -43,89 +31,11 @@ export function realTarball (): Buffer {
   return bytes
 }
 
-/** The text of `package/package.json` in a gzipped tarball (ustar, as npm packs). */
-export function tarballPackageJson (tgz: Buffer): string {
-  const tar = gunzipSync(tgz)
-  let off = 0
-  while (off + 512 <= tar.length) {
-    const header = tar.subarray(off, off + 512)
-    if (header.every(b => b === 0)) break
-    const cstr = (a: number, b: number) => header.subarray(a, b).toString('utf8').replace(/\0.*$/s, '')
-    const prefix = cstr(345, 500)
-    const name = (prefix ? prefix + '/' : '') + cstr(0, 100)
-    const size = parseInt(cstr(124, 136).trim() || '0', 8)
-    const body = tar.subarray(off + 512, off + 512 + size)
-    if (name === 'package/package.json') return body.toString('utf8')
-    off += 512 + Math.ceil(size / 512) * 512
-  }
-  throw new Error('no package/package.json in the tarball')
-}
+export type StoreRegistry = FixtureRegistry
 
-export interface StoreRegistry extends FixtureRegistry {
-  store: Store
-  /**
-   * Publishes a version whose tarball is `bytes`, verbatim: the packument's
-   * manifest is the tarball's package.json, dist.integrity/shasum describe
-   * these bytes, and the registry signature (per `signature`) signs them.
-   */
-  publishTarball (bytes: Buffer, opts?: { time?: string, npmUser?: NpmUser, signature?: SignatureMode, tag?: string }): Promise<Published>
-}
-
-/** startRegistry() of the fixture, with its Store exposed and raw-tarball publishing. */
+/** The fixture registry; it publishes exact tarball bytes with publishTarball(). */
 export async function startStoreRegistry (opts: { keys?: boolean } = {}): Promise<StoreRegistry> {
-  const ca = getTestCa()
-  const dir = mkdtempSync(path.join(tmpdir(), 'si-registry-'))
-  const caFile = path.join(dir, 'ca.pem')
-  writeFileSync(caFile, ca.caPem)
-  const keys = createRegistryKeys()
-  const faults = new Faults()
-  const requests: RequestLogEntry[] = []
-  const s = new Store(keys, opts.keys ?? true)
-  const server = createRegistryServer({ key: ca.serverKeyPem, cert: ca.serverCertPem }, s, faults, requests)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`
-  s.url = url
-  return {
-    url,
-    caFile,
-    caPem: ca.caPem,
-    keyId: keys.main.keyid,
-    publicKeyBase64: keys.main.publicKeyBase64,
-    requests,
-    store: s,
-    publish: async (p: PublishSpec) => s.publish(p),
-    publishTarball: async (bytes, o = {}) => {
-      const pkgText = tarballPackageJson(bytes)
-      const manifest = JSON.parse(pkgText)
-      const { name, version } = manifest
-      s.publish({ name, version, manifest, files: { 'package.json': pkgText }, time: o.time, npmUser: o.npmUser, signature: o.signature, tag: o.tag })
-      const rec = s.get(name, version)
-      rec.tarball = bytes
-      rec.integrity = integrityOf(bytes)
-      rec.shasum = shasumOf(bytes)
-      // re-sign over the real integrity
-      s.setSignature(name, version, o.signature ?? 'valid')
-      return s.published(rec)
-    },
-    republish: async (name, version, files) => s.republish(name, version, files),
-    tamperTarball: (name, version, bytes) => s.tamper(name, version, bytes),
-    setSignature: (name, version, mode) => s.setSignature(name, version, mode),
-    stripEvidence: (on) => { s.evidenceStripped = on },
-    setKeysServed: (on) => { s.keysServed = on },
-    setAttestations: (name, version, body) => { s.get(name, version).attestations = body },
-    setAdvisories: (list) => { s.advisories = list },
-    failNext: (pattern, times, kind) => faults.arm(pattern, times, kind),
-    stop: async () => {
-      await new Promise<void>(resolve => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
+  return startRegistry(opts)
 }
 
 export interface Setup {

@@ -108,8 +108,14 @@ describe('classifySource: file and directory', () => {
 })
 
 describe('classifySource: link and workspace', () => {
-  it('workspace wins over everything', () => {
-    expect(classify({ isWorkspace: true, isLink: true, resolved: `git+ssh://git@example.com/a/b.git#${GIT_SHA}` })).toBe('workspace')
+  it('a link is a link, even the one Arborist also marks as a workspace; the workspace folder wins over everything else', () => {
+    expect(classify({ isWorkspace: true, isLink: true, resolved: `git+ssh://git@example.com/a/b.git#${GIT_SHA}` })).toBe('link')
+    expect(classify({ isWorkspace: true, resolved: `git+ssh://git@example.com/a/b.git#${GIT_SHA}` })).toBe('workspace')
+  })
+
+  it('the folder a file: dependency links to is a directory source', () => {
+    expect(classify({ isLinkTarget: true, specs: [] })).toBe('directory')
+    expect(classify({ isLinkTarget: true, isWorkspace: true })).toBe('workspace')
   })
 
   it('link wins over resolved and specs', () => {
