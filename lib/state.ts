@@ -9,6 +9,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Options } from './options.js'
+import type { SkippedScripts } from './pipeline.js'
 import type { Plan, PlanEntry } from './types.js'
 
 export interface RunState {
@@ -21,7 +22,7 @@ export interface RunState {
   /** npm's hidden lockfile as we left it (install only) */
   readonly hiddenLockfile?: { size: number, mtimeMs: number }
   readonly stats: Record<string, number>
-  readonly scriptsSkipped: number
+  readonly scriptsSkipped: readonly SkippedScripts[]
 }
 
 export function statePath (options: Options, kind: 'install' | 'verify'): string {

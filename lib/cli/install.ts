@@ -91,7 +91,7 @@ export async function runInstallCommand (command: Command, argv: string[], args:
       plan: result.plan,
       registries: Object.fromEntries([...result.verified].map(([loc, p]) => [loc, p.registry])),
       stats: result.stats,
-      scriptsSkipped: result.scriptsSkipped.length,
+      scriptsSkipped: result.scriptsSkipped,
     }
     await writeState(options, 'verify', state)
     if (result.wrote) await writeState(options, 'install', state)

@@ -6,7 +6,7 @@ import type { CheckContext } from '../evidence/check.js'
 import { RegistryClient } from '../fetch/client.js'
 import { MemoryFacts } from '../fetch/facts.js'
 import type { Options } from '../options.js'
-import { formatViolation } from '../report/human.js'
+import { formatSkippedScripts, formatViolation } from '../report/human.js'
 import { transportViolations } from '../policy/transport.js'
 import type { RunState } from '../state.js'
 import type { Command, RunNote, VerifiedPackage } from '../types.js'
@@ -40,11 +40,12 @@ export async function runNoop (command: Command, state: RunState, options: Optio
     throw new SafeInstallError(lead.code as any, errors.length === 1 ? lead.message : `${errors.length} advisories refuse this tree`, { violations: errors, package: lead.package, path: lead.path, fix: lead.fix })
   }
   if (options.json) {
-    io.stdout(JSON.stringify({ ok: true, command, exitCode: 0, noop: true, verifiedAt: state.at, stats: state.stats, notes, warnings: violations }, null, 2))
+    io.stdout(JSON.stringify({ ok: true, command, exitCode: 0, noop: true, verifiedAt: state.at, stats: state.stats, notes, warnings: violations, scriptsSkipped: state.scriptsSkipped }, null, 2))
   } else if (options.loglevel !== 'silent') {
     const lines = [`safe-install ${command}: up to date: ${state.stats.fetched} packages, all checks passed at ${state.at} on these same lockfile, package.json and policy; advisories checked again now`]
     for (const n of notes) lines.push(`  ${n.level === 'warning' ? 'warn' : 'note'} [${n.check}] ${n.message}`)
     for (const v of violations) lines.push('  ' + formatViolation(v))
+    lines.push(...formatSkippedScripts(state.scriptsSkipped))
     io.stdout(lines.join('\n'))
   }
   return 0

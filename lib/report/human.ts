@@ -1,7 +1,7 @@
 // Human output: a short summary on success, actionable refusals on failure.
 // Returns strings; the CLI decides where they go.
 import { ERROR_CODES, type SafeInstallError } from '../errors.js'
-import type { RunResult } from '../pipeline.js'
+import type { RunResult, SkippedScripts } from '../pipeline.js'
 import type { Violation } from '../types.js'
 
 const MAX_LISTED = 20
@@ -61,14 +61,19 @@ export function formatSummary (r: RunResult, extra: string[] = []): string {
   for (const n of r.notes) lines.push(`  ${n.level === 'warning' ? 'warn' : 'note'} [${n.check}] ${n.message}`)
   for (const w of r.warnings.slice(0, MAX_LISTED)) lines.push('  ' + formatViolation(w).replace(/\n/g, '\n  '))
   if (r.warnings.length > MAX_LISTED) lines.push(`  ... and ${r.warnings.length - MAX_LISTED} more warnings (--json lists all)`)
-  if (r.scriptsSkipped.length) {
-    lines.push(`  install scripts not run (${plural(r.scriptsSkipped.length, 'package')}):`)
-    for (const p of r.scriptsSkipped.slice(0, MAX_LISTED)) lines.push(`    ${p.name}@${p.version}: ${p.scripts.join(', ')}`)
-    if (r.scriptsSkipped.length > MAX_LISTED) lines.push(`    ... and ${r.scriptsSkipped.length - MAX_LISTED} more`)
-    lines.push('  if a package needs its scripts, allow it in package.json "allowScripts" and run `safe-install rebuild`')
-  }
+  lines.push(...formatSkippedScripts(r.scriptsSkipped))
   lines.push(...extra.map(l => '  ' + l))
   return lines.join('\n')
+}
+
+/** The packages whose install scripts were not run, so the user can act. */
+export function formatSkippedScripts (skipped: readonly SkippedScripts[]): string[] {
+  if (!skipped.length) return []
+  const lines = [`  install scripts not run (${plural(skipped.length, 'package')}):`]
+  for (const p of skipped.slice(0, MAX_LISTED)) lines.push(`    ${p.name}@${p.version}: ${p.scripts.join(', ')}`)
+  if (skipped.length > MAX_LISTED) lines.push(`    ... and ${skipped.length - MAX_LISTED} more`)
+  lines.push('  if a package needs its scripts, allow it in package.json "allowScripts" and run `safe-install rebuild`')
+  return lines
 }
 
 export function formatTimings (t: Record<string, number>): string {
