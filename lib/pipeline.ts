@@ -165,8 +165,8 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
         violations.push(...(res.violations ?? []))
       }
       evidence.set(entry.location, ev)
-      // the file contents were only needed by the checks above
-      outcome.index.contents.clear()
+      // the bytes and file contents were only needed by the checks above
+      outcome.release()
     }))
     const allVerified = [...verified.values()]
     await time('evidence', async () => {

@@ -10,7 +10,7 @@ import { SafeInstallError } from '../errors.js'
 import type { Options } from '../options.js'
 import { checkBins, checkTarballStructure } from '../policy/tarball-structure.js'
 import { checkTarballUrl, type RegistryConfig, registryFor } from '../policy/lockfile-urls.js'
-import type { PlanEntry, VerifiedPackage, Violation } from '../types.js'
+import type { PlanEntry, TarEntry, VerifiedPackage, Violation } from '../types.js'
 import type { RegistryClient } from './client.js'
 import type { Packuments } from './packuments.js'
 import { putVerified, readVerified, type StorePaths } from './store.js'
@@ -31,7 +31,7 @@ export interface VerifyDeps {
 }
 
 export type VerifyOutcome =
-  | { ok: true, pkg: VerifiedPackage, index: TarIndex, violations: Violation[] }
+  | { ok: true, pkg: VerifiedPackage, release: () => void, violations: Violation[] }
   | { ok: false, violations: Violation[] }
 
 /** Strongest hash of the lockfile integrity, as one SRI string. */
@@ -91,9 +91,10 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
   let data: Buffer | undefined
   let from: 'network' | 'cache' = 'cache'
   let corrupt = false
+  let cameFrom: string | undefined
   for (const cachePath of [deps.paths.store, deps.paths.npmCache]) {
     const read = await readVerified(cachePath, integrity)
-    if (read.status === 'hit') { data = read.data; break }
+    if (read.status === 'hit') { data = read.data; cameFrom = cachePath; break }
     if (read.status === 'corrupt') corrupt = true
   }
 
@@ -109,21 +110,28 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
     data = got.data
   }
 
-  let index: TarIndex
-  try {
-    index = indexTarball(data)
-  } catch (err) {
-    return refuse('ESITARPATH', `${spec} is not a readable tarball: ${(err as Error).message}`)
+  // the list of entries and the manifest never change for an integrity: parse
+  // each tarball once ever; file contents are read again only if a check asks
+  let index: TarIndex | undefined
+  let listing = await deps.facts?.get<TarListing>('tar-listing-v1', integrity)
+  if (!listing) {
+    try {
+      index = indexTarball(data)
+    } catch (err) {
+      return refuse('ESITARPATH', `${spec} is not a readable tarball: ${(err as Error).message}`)
+    }
+    listing = { files: index.files, manifest: index.manifest, manifestError: index.manifestError }
   }
-  const violations: Violation[] = [...checkTarballStructure(spec, entry.location, index.files)]
-  if (!index.manifest) {
-    violations.push({ code: 'ESIMANIFEST', message: `${spec}: ${index.manifestError}`, package: spec, path: entry.location })
+  const violations: Violation[] = [...checkTarballStructure(spec, entry.location, listing.files)]
+  const manifest = listing.manifest
+  if (!manifest) {
+    violations.push({ code: 'ESIMANIFEST', message: `${spec}: ${listing.manifestError}`, package: spec, path: entry.location })
   } else {
-    violations.push(...checkBins(spec, entry.location, index.manifest))
-    if (entry.source === 'registry' && (index.manifest.name !== entry.name || index.manifest.version !== entry.version)) {
+    violations.push(...checkBins(spec, entry.location, manifest))
+    if (entry.source === 'registry' && (manifest.name !== entry.name || manifest.version !== entry.version)) {
       violations.push({
         code: 'ESIMANIFEST',
-        message: `the tarball for ${spec} contains package.json of ${index.manifest.name}@${index.manifest.version}`,
+        message: `the tarball for ${spec} contains package.json of ${manifest.name}@${manifest.version}`,
         package: spec,
         path: entry.location,
         fix: 'do not install; the registry served another package under this name',
@@ -131,27 +139,34 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
     }
   }
   if (violations.length) return { ok: false, violations }
-  if (from === 'network' || !(await isInStore(deps.paths.store, integrity))) {
+  if (index) await deps.facts?.set('tar-listing-v1', integrity, listing)
+  if (cameFrom !== deps.paths.store) {
     await putVerified(deps.paths.store, `safe-install:${spec}`, data, integrity)
   }
-  const contents = index.contents
+  let bytes: Buffer | undefined = data
   const pkg: VerifiedPackage = {
     entry,
     integrity,
     from,
     tarballUrl: url,
     registry,
-    manifest: index.manifest!,
+    manifest: manifest!,
     registryManifest,
-    files: index.files,
-    readFile: (p: string) => contents.get(p),
+    files: listing.files,
+    readFile: (p: string) => {
+      if (!index && bytes) index = indexTarball(bytes)
+      return index?.contents.get(p)
+    },
   }
-  return { ok: true, pkg, index, violations: [] }
+  // after the checks: drop the bytes and contents (the store keeps the tarball)
+  const release = () => { bytes = undefined; index = undefined }
+  return { ok: true, pkg, release, violations: [] }
 }
 
-async function isInStore (store: string, integrity: string): Promise<boolean> {
-  const read = await readVerified(store, integrity).catch(() => ({ status: 'miss' as const }))
-  return read.status === 'hit'
+interface TarListing {
+  files: TarEntry[]
+  manifest?: Record<string, any>
+  manifestError?: string
 }
 
 /** Both integrities must share an algorithm and agree on it. */
