@@ -200,10 +200,13 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     if (writes && hooks.writer) {
       await time('write', () => hooks.writer!.write({ options, loaded, verified, paths, save: options.command === 'install' }))
       result.wrote = true
+      notes.push(...(hooks.writer.notes ?? []))
     }
     if (hooks.afterWrite) await time('record', () => hooks.afterWrite!(result))
     return result
   } finally {
+    // the old tree goes away in the background; done before another run may start
+    await hooks.writer?.settle?.().catch(() => {})
     await lock?.release()
   }
 }

@@ -38,6 +38,11 @@ export async function runInstallCommand (command: Command, argv: string[], args:
     import('../checks.js'), import('../pipeline.js'), import('../record/cyclonedx.js'), import('../record/diff.js'),
     import('../record/write.js'), import('../rebuild/allowlist.js'), import('../write/arborist-writer.js'),
   ])
+  // ci writes the lockfile's tree from the verified content store; install
+  // also saves package.json and the lockfile, which Arborist's reify does
+  const writer = command === 'verify' ? undefined
+    : command === 'ci' ? new (await import('../write/materialize.js')).MaterializeWriter()
+      : new ArboristWriter()
   const progress = createProgress(options.progress, 'verifying')
   const defaultRecord = defaultRecordPath(options.prefix)
   // read before the writer swaps node_modules: the diff needs it
@@ -68,7 +73,7 @@ export async function runInstallCommand (command: Command, argv: string[], args:
 
   const result = await runPipeline(options, { add: args.specs }, {
     checks: buildChecks(options),
-    writer: command === 'verify' ? undefined : new ArboristWriter(),
+    writer,
     progress: (d, t) => progress.update(d, t),
     info: m => { if (!quiet && !options.json) io.stderr(m) },
     afterWrite,

@@ -2,18 +2,11 @@
 // store only (so nothing unverified can be extracted), with scripts off,
 // inside a swap: the previous node_modules folders are moved aside first and
 // put back if anything fails, even after a crash (see recover()).
-import fs from 'node:fs/promises'
 import path from 'node:path'
 import { SafeInstallError } from '../errors.js'
 import type { Options } from '../options.js'
+import { recoverSwap, StagedSwap } from './swap.js'
 import type { TreeWriter, WriteInput } from './writer.js'
-
-const PREVIOUS = '.safe-install-previous-node_modules'
-const JOURNAL = '.safe-install-swap.json'
-
-async function exists (p: string): Promise<boolean> {
-  return fs.lstat(p).then(() => true, () => false)
-}
 
 /** Folders whose node_modules the install rewrites: the root and each workspace. */
 function nodeModulesDirs (input: WriteInput): string[] {
@@ -23,28 +16,7 @@ function nodeModulesDirs (input: WriteInput): string[] {
 
 export class ArboristWriter implements TreeWriter {
   async recover (options: Options): Promise<string[]> {
-    const journalFile = path.join(options.prefix, JOURNAL)
-    const done: string[] = []
-    let dirs: string[] = [options.prefix]
-    let rollback = false
-    try {
-      dirs = JSON.parse(await fs.readFile(journalFile, 'utf8')).dirs
-      rollback = true
-    } catch {}
-    for (const dir of dirs) {
-      const prev = path.join(dir, PREVIOUS)
-      if (!(await exists(prev))) continue
-      if (rollback) {
-        // interrupted before the commit point: the old tree is the good one
-        await fs.rm(path.join(dir, 'node_modules'), { recursive: true, force: true })
-        await fs.rename(prev, path.join(dir, 'node_modules'))
-        done.push(`restored ${path.join(dir, 'node_modules')} after an interrupted install`)
-      } else {
-        await fs.rm(prev, { recursive: true, force: true })
-      }
-    }
-    await fs.rm(journalFile, { force: true })
-    return done
+    return recoverSwap(options.prefix)
   }
 
   async write (input: WriteInput): Promise<void> {
@@ -61,18 +33,10 @@ export class ArboristWriter implements TreeWriter {
       if (!node.resolved) node.resolved = pkg.tarballUrl
     }
 
-    const journalFile = path.join(options.prefix, JOURNAL)
-    const dirs = nodeModulesDirs(input)
-    const moved: string[] = []
-    await fs.writeFile(journalFile, JSON.stringify({ dirs }))
+    const swap = new StagedSwap(options.prefix, nodeModulesDirs(input))
     try {
-      for (const dir of dirs) {
-        const nm = path.join(dir, 'node_modules')
-        if (await exists(nm)) {
-          await fs.rename(nm, path.join(dir, PREVIOUS))
-          moved.push(dir)
-        }
-      }
+      await swap.begin()
+      await swap.moveAside()
       Object.assign(arb.options, {
         cache: paths.store,
         offline: true,
@@ -88,9 +52,7 @@ export class ArboristWriter implements TreeWriter {
       arb.actualTree = null
       await arb.reify({ ...arb.options, save: input.save })
     } catch (err) {
-      for (const dir of dirs) await fs.rm(path.join(dir, 'node_modules'), { recursive: true, force: true }).catch(() => {})
-      for (const dir of moved) await fs.rename(path.join(dir, PREVIOUS), path.join(dir, 'node_modules')).catch(() => {})
-      await fs.rm(journalFile, { force: true })
+      await swap.rollback().catch(() => {})
       const e = err as any
       throw new SafeInstallError('ESIWRITE', `writing node_modules failed (${e.code ?? 'error'}: ${String(e.message).split('\n')[0]}); the previous tree was restored`, {
         cause: err,
@@ -98,7 +60,7 @@ export class ArboristWriter implements TreeWriter {
       })
     }
     // commit point: from here on the new tree is the one to keep
-    await fs.rm(journalFile, { force: true })
-    await Promise.all(moved.map(dir => fs.rm(path.join(dir, PREVIOUS), { recursive: true, force: true })))
+    await swap.commit()
+    await swap.cleanup()
   }
 }

@@ -3,7 +3,7 @@
 // staged swap later).
 import type { LoadedPlan } from '../plan/load.js'
 import type { Options } from '../options.js'
-import type { VerifiedPackage } from '../types.js'
+import type { RunNote, VerifiedPackage } from '../types.js'
 import type { StorePaths } from '../fetch/store.js'
 
 export interface WriteInput {
@@ -21,4 +21,8 @@ export interface TreeWriter {
   recover (options: Options): Promise<string[]>
   /** Writes the tree; on failure the previous tree is back as it was, and it throws ESIWRITE. */
   write (input: WriteInput): Promise<void>
+  /** What the last write wants the user told (store entries repaired, copy fallback). */
+  readonly notes?: readonly RunNote[]
+  /** Resolves when background clean-up of the old tree is done (before the lock is released). */
+  settle? (): Promise<void>
 }

@@ -1,0 +1,415 @@
+// The verified content store: every verified tarball extracted once, as
+// npm would extract it, into <cache>/_safe-install/store/v1/<algo>/<hex path>/,
+// so node_modules files can be hard links (or clones) of it.
+//
+// An entry is a folder:
+//   package/     the package files: pacote's extraction (strip the first
+//                path component, no links, no absolute or `..` paths, files
+//                only, npm's modes, mtimes left to extraction time), with the
+//                package's (and its bundled packages') bin targets made
+//                executable as bin-links would, then every file made read-only
+//   orig/        the few bin targets bin-links rewrote (CRLF hashbang), as
+//                extracted, for an install where that bin does not get linked
+//   index.json   written last: every file with size, mtime (ns), inode and
+//                mode. No index, no entry.
+// Entries are built in a temporary folder and renamed into place, so an
+// entry is either complete or absent. Before an entry is reused every file is
+// checked against the index; a changed entry is deleted and extracted again
+// from the verified tarball (and the event reported). Bytes only ever come
+// from safe-install's verified tarball store, through cacache, which checks
+// them against the integrity on every read.
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import ssri from 'ssri'
+import { Unpack } from 'tar'
+import { SafeInstallError } from '../errors.js'
+import { mapLimit } from '../fetch/pool.js'
+import { readVerified } from '../fetch/store.js'
+
+const require = createRequire(import.meta.url)
+const normalizeBin: (pkg: Record<string, any>) => Record<string, any> = require('npm-normalize-package-bin')
+
+export const STORE_VERSION = 1
+const INDEX = 'index.json'
+const FILES = 'package'
+const ORIG = 'orig'
+
+/** `<cache>/_safe-install/store/v1` */
+export function contentStoreRoot (cache: string): string {
+  return path.join(cache, '_safe-install', 'store', `v${STORE_VERSION}`)
+}
+
+/**
+ * One file of an entry: [path (posix, relative to package/), size,
+ * mtimeNs, inode, mode, fix?]. `mode` is the mode npm gives the file (what a
+ * copy gets); the store file itself has `mode & ~0o222`. `fix` is set for a
+ * bin target the store made executable: [mode as extracted, 1 if orig/ holds
+ * the bytes as extracted].
+ */
+export type FileRow = [string, number, string, string, number, ([number, 0 | 1])?]
+
+export interface StoreIndex {
+  v: number
+  integrity: string
+  /** the umask the entry was extracted with (npm's modes depend on it) */
+  umask: number
+  files: FileRow[]
+  /** rows for orig/ */
+  orig: FileRow[]
+}
+
+export interface StoreEntry {
+  readonly integrity: string
+  /** entry folder */
+  readonly dir: string
+  /** the package files (`<dir>/package`) */
+  readonly filesDir: string
+  /** `<dir>/orig` */
+  readonly origDir: string
+  readonly index: StoreIndex
+  /** path -> row */
+  readonly byPath: ReadonlyMap<string, FileRow>
+  /** true when some files live under a `node_modules/` folder (bundled dependencies) */
+  readonly hasNodeModules: boolean
+}
+
+export interface StoreEvent {
+  readonly integrity: string
+  readonly kind: 'changed' | 'bad-index'
+  /** what differed, e.g. `lib/index.js: mtime` */
+  readonly detail: string
+}
+
+export interface EnsureResult {
+  entries: Map<string, StoreEntry>
+  /** entries found changed or unreadable, deleted and extracted again */
+  events: StoreEvent[]
+  /** how many entries were extracted in this call */
+  extracted: number
+  /** how many were reused after checking */
+  reused: number
+}
+
+/** The entry folder of an integrity: `<root>/<algo>/<hex[0:2]>/<hex[2:4]>/<hex[4:]>`. */
+export function entryDir (root: string, integrity: string): string {
+  const { algorithm, hex } = firstHash(integrity)
+  return path.join(root, algorithm, hex.slice(0, 2), hex.slice(2, 4), hex.slice(4))
+}
+
+function firstHash (integrity: string): { algorithm: string, hex: string } {
+  const parsed: any = ssri.parse(integrity)
+  const algo = parsed && Object.keys(parsed).length ? parsed.pickAlgorithm() : undefined
+  const hash = algo ? parsed[algo][0] : undefined
+  if (!hash) throw new SafeInstallError('ESIWRITE', `unreadable integrity "${integrity.slice(0, 40)}"`)
+  return { algorithm: algo, hex: Buffer.from(hash.digest, 'base64').toString('hex') }
+}
+
+/** npm's exec mode for bins: 0o777 minus the umask (bin-links' fix-bin). */
+export function execMode (): number {
+  return 0o777 & ~process.umask()
+}
+
+// ---------------------------------------------------------------- loading
+
+function readIndex (dir: string, integrity: string): StoreIndex | 'missing' | 'bad' {
+  let text: string
+  try {
+    text = fs.readFileSync(path.join(dir, INDEX), 'utf8')
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'bad'
+  }
+  try {
+    const index = JSON.parse(text) as StoreIndex
+    if (index.v !== STORE_VERSION || index.integrity !== integrity || !Array.isArray(index.files) || !Array.isArray(index.orig)) return 'bad'
+    return index
+  } catch {
+    return 'bad'
+  }
+}
+
+/** Checks every file of an entry against its index; returns what differs, or undefined. */
+export function checkEntryFiles (dir: string, index: StoreIndex): string | undefined {
+  const check = (base: string, rows: FileRow[]): string | undefined => {
+    for (const row of rows) {
+      const [rel, size, mtimeNs, ino, mode] = row
+      let st: fs.BigIntStats | undefined
+      try {
+        st = fs.lstatSync(base + '/' + rel, { bigint: true, throwIfNoEntry: false })
+      } catch (err) {
+        return `${rel}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`
+      }
+      if (!st) return `${rel}: missing`
+      if (!st.isFile()) return `${rel}: not a file`
+      if (st.size !== BigInt(size)) return `${rel}: size`
+      if (String(st.mtimeNs) !== mtimeNs) return `${rel}: mtime`
+      if (String(st.ino) !== ino) return `${rel}: inode`
+      if (Number(st.mode & 0o7777n) !== storeMode(mode)) return `${rel}: mode`
+    }
+    return undefined
+  }
+  return check(path.join(dir, FILES), index.files) ?? check(path.join(dir, ORIG), index.orig)
+}
+
+/** The mode of the store file for a row's npm mode: read-only. */
+export function storeMode (mode: number): number {
+  return mode & 0o7777 & ~0o222
+}
+
+function toEntry (integrity: string, dir: string, index: StoreIndex): StoreEntry {
+  const byPath = new Map<string, FileRow>()
+  let hasNodeModules = false
+  for (const row of index.files) {
+    byPath.set(row[0], row)
+    if (!hasNodeModules && (row[0].startsWith('node_modules/') || row[0].includes('/node_modules/'))) hasNodeModules = true
+  }
+  return { integrity, dir, filesDir: path.join(dir, FILES), origDir: path.join(dir, ORIG), index, byPath, hasNodeModules }
+}
+
+/**
+ * Makes sure every integrity has a complete, unchanged entry: reuses checked
+ * entries, extracts missing or changed ones (bounded concurrency) from the
+ * verified tarball store `tarballs` (a cacache keyed by integrity).
+ */
+export async function ensureEntries (root: string, tarballs: string, integrities: Iterable<string>, opts: { concurrency?: number } = {}): Promise<EnsureResult> {
+  const entries = new Map<string, StoreEntry>()
+  const events: StoreEvent[] = []
+  const todo: string[] = []
+  let reused = 0
+  for (const integrity of new Set(integrities)) {
+    const dir = entryDir(root, integrity)
+    const index = readIndex(dir, integrity)
+    if (index === 'missing') {
+      todo.push(integrity)
+      continue
+    }
+    const problem = index === 'bad' ? 'index unreadable' : checkEntryFiles(dir, index)
+    if (problem === undefined && index !== 'bad') {
+      entries.set(integrity, toEntry(integrity, dir, index))
+      reused++
+      continue
+    }
+    events.push({ integrity, kind: index === 'bad' ? 'bad-index' : 'changed', detail: problem ?? 'index unreadable' })
+    removeEntry(dir)
+    todo.push(integrity)
+  }
+  await mapLimit(todo, opts.concurrency ?? 8, async integrity => {
+    removeStale(entryDir(root, integrity))
+    entries.set(integrity, await extractEntry(root, tarballs, integrity))
+  })
+  return { entries, events, extracted: todo.length, reused }
+}
+
+/** Takes an entry out of the store: the index goes first, so a half-removed entry is never complete. */
+function removeEntry (dir: string): void {
+  const aside = `${dir}.rm-${process.pid}-${crypto.randomBytes(4).toString('hex')}`
+  try {
+    fs.renameSync(dir, aside)
+  } catch {
+    fs.rmSync(path.join(dir, INDEX), { force: true })
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 2 })
+    return
+  }
+  fs.rmSync(aside, { recursive: true, force: true, maxRetries: 2 })
+}
+
+function alive (pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Half-built (`.tmp-<pid>-…`) or half-removed (`.rm-<pid>-…`) copies of an entry left by a process that is gone. */
+function removeStale (dir: string): void {
+  const base = path.basename(dir)
+  let names: string[] = []
+  try { names = fs.readdirSync(path.dirname(dir)) } catch { return }
+  for (const name of names) {
+    const m = name.startsWith(base + '.') ? /\.(?:tmp|rm)-(\d+)-[0-9a-f]+$/.exec(name) : null
+    if (m && !alive(Number(m[1]))) fs.rmSync(path.join(path.dirname(dir), name), { recursive: true, force: true })
+  }
+}
+
+// ---------------------------------------------------------------- extraction
+
+/** Reads the verified bytes of `integrity` and builds its entry. */
+export async function extractEntry (root: string, tarballs: string, integrity: string): Promise<StoreEntry> {
+  const read = await readVerified(tarballs, integrity)
+  if (read.status !== 'hit') {
+    throw new SafeInstallError('ESIWRITE', read.status === 'corrupt'
+      ? `the verified tarball ${integrity.slice(0, 24)}… changed in the store since it was verified (${read.reason}); it was evicted`
+      : `the verified tarball ${integrity.slice(0, 24)}… is not in the store`, { fix: 'run again: it will be fetched and verified again' })
+  }
+  return buildEntry(root, integrity, read.data)
+}
+
+/**
+ * Extracts `data` (bytes already checked against `integrity`) into a new
+ * entry. Exported for tests; the writer always goes through extractEntry.
+ */
+export async function buildEntry (root: string, integrity: string, data: Buffer): Promise<StoreEntry> {
+  const dir = entryDir(root, integrity)
+  const tmp = `${dir}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`
+  const filesDir = path.join(tmp, FILES)
+  fs.mkdirSync(filesDir, { recursive: true })
+  try {
+    await untar(data, filesDir)
+    const index = finishEntry(tmp, integrity)
+    fs.writeFileSync(path.join(tmp, INDEX), JSON.stringify(index))
+    try {
+      fs.renameSync(tmp, dir)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
+      // another process put the same entry in place first: use it if sound
+      fs.rmSync(tmp, { recursive: true, force: true })
+      const theirs = readIndex(dir, integrity)
+      if (theirs !== 'missing' && theirs !== 'bad' && checkEntryFiles(dir, theirs) === undefined) return toEntry(integrity, dir, theirs)
+      removeEntry(dir)
+      return buildEntry(root, integrity, data)
+    }
+    return toEntry(integrity, dir, index)
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    throw err
+  }
+}
+
+/** pacote's extraction options (lib/fetcher.js #tarxOptions), for a fetcher without a manifest (as reify's `name@url` specs are). */
+function pacoteTarOptions (cwd: string): Record<string, any> {
+  const fmode = 0o666
+  const dmode = 0o777
+  const umask = 0
+  const sawIgnores = new Set<string>()
+  return {
+    cwd,
+    noChmod: true,
+    noMtime: true,
+    filter: (_name: string, entry: any) => {
+      if (/Link$/.test(entry.type)) return false
+      const m = /Directory|GNUDumpDir/.test(entry.type) ? dmode : /File$/.test(entry.type) ? fmode : 0
+      entry.mode = ((entry.mode | m) & ~umask) | 0o600
+      if (/File$/.test(entry.type)) {
+        const base = path.basename(entry.path)
+        if (base === '.npmignore') {
+          sawIgnores.add(entry.path)
+        } else if (base === '.gitignore') {
+          const ni = entry.path.replace(/\.gitignore$/, '.npmignore')
+          if (sawIgnores.has(ni)) return false
+          entry.path = ni
+        }
+        return true
+      }
+      return undefined
+    },
+    strip: 1,
+    onwarn: () => {},
+    umask,
+    preserveOwner: false,
+  }
+}
+
+function untar (data: Buffer, cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const u = new Unpack(pacoteTarOptions(cwd) as any)
+    u.on('end', () => resolve())
+    u.on('error', reject)
+    u.end(data)
+  })
+}
+
+interface Walked { files: { rel: string, st: fs.BigIntStats }[] }
+
+function walk (base: string): Walked {
+  const files: Walked['files'] = []
+  const visit = (abs: string, rel: string): void => {
+    for (const d of fs.readdirSync(abs, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${d.name}` : d.name
+      const a = `${abs}/${d.name}`
+      if (d.isDirectory()) visit(a, r)
+      else if (d.isFile()) files.push({ rel: r, st: fs.lstatSync(a, { bigint: true }) })
+      else fs.rmSync(a, { force: true }) // pacote's filter lets only files through; nothing else can be here
+    }
+  }
+  visit(base, '')
+  files.sort((a, b) => a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0)
+  return { files }
+}
+
+const MANIFEST = /^(?:.*\/)?node_modules\/(?:@[^/]+\/)?[^/]+\/package\.json$/
+
+/** Bin targets (paths relative to the entry) of the package and of every package bundled in it. */
+export function binTargetsOf (files: Iterable<string>, readJson: (rel: string) => any): Set<string> {
+  const out = new Set<string>()
+  for (const rel of files) {
+    if (rel !== 'package.json' && !MANIFEST.test(rel)) continue
+    let pkg: any
+    try { pkg = readJson(rel) } catch { continue }
+    if (!pkg || typeof pkg !== 'object' || !pkg.bin) continue
+    const bins = normalizeBin({ name: pkg.name, bin: pkg.bin }).bin ?? {}
+    const dir = path.posix.dirname(rel)
+    for (const target of Object.values(bins) as string[]) out.add(dir === '.' ? target : `${dir}/${target}`)
+  }
+  return out
+}
+
+const WINDOWS_HASHBANG = /^#![^\n]+\r\n/
+
+/** bin-links' fix-bin, on the store copy: executable, and no CRLF on the hashbang line. */
+function fixBin (abs: string, origAbs: string): boolean {
+  const fd = fs.openSync(abs, 'r')
+  let head: string
+  try {
+    const buf = Buffer.alloc(2048)
+    const n = fs.readSync(fd, buf, 0, 2048, 0)
+    head = buf.subarray(0, n).toString()
+  } finally {
+    fs.closeSync(fd)
+  }
+  if (!(head.charCodeAt(0) === 0x23 && head.charCodeAt(1) === 0x21 && WINDOWS_HASHBANG.test(head))) return false
+  // keep the bytes as extracted for installs where this bin is not linked
+  fs.mkdirSync(path.dirname(origAbs), { recursive: true })
+  fs.renameSync(abs, origAbs)
+  const content = fs.readFileSync(origAbs, 'utf8')
+  fs.writeFileSync(abs, content.replace(/^(#![^\n]+)\r\n/, '$1\n'))
+  return true
+}
+
+/** After untar: bins, read-only modes, the index (not yet written). */
+function finishEntry (tmp: string, integrity: string): StoreIndex {
+  const filesDir = path.join(tmp, FILES)
+  const origDir = path.join(tmp, ORIG)
+  const { files } = walk(filesDir)
+  const bins = binTargetsOf(files.map(f => f.rel), rel => JSON.parse(fs.readFileSync(path.join(filesDir, rel), 'utf8')))
+  const exe = execMode()
+  const rows: FileRow[] = []
+  const orig: FileRow[] = []
+  for (const { rel, st: first } of files) {
+    const abs = path.join(filesDir, rel)
+    let st = first
+    const extracted = Number(first.mode & 0o7777n)
+    let mode = extracted
+    let fix: [number, 0 | 1] | undefined
+    if (bins.has(rel)) {
+      const rewritten = fixBin(abs, path.join(origDir, rel))
+      if (rewritten) {
+        fs.chmodSync(path.join(origDir, rel), storeMode(extracted))
+        const ost = fs.lstatSync(path.join(origDir, rel), { bigint: true })
+        orig.push([rel, Number(ost.size), String(ost.mtimeNs), String(ost.ino), extracted])
+        st = fs.lstatSync(abs, { bigint: true })
+      }
+      mode = exe
+      fix = [extracted, rewritten ? 1 : 0]
+    }
+    fs.chmodSync(abs, storeMode(mode))
+    const row: FileRow = [rel, Number(st.size), String(st.mtimeNs), String(st.ino), mode]
+    if (fix) row.push(fix)
+    rows.push(row)
+  }
+  return { v: STORE_VERSION, integrity, umask: process.umask(), files: rows, orig }
+}

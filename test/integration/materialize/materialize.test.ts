@@ -1,0 +1,240 @@
+// MaterializeWriter against ArboristWriter on the same verified packages:
+// the same files (content and exec bit), the same symlinks (links and bins),
+// the same hidden lockfile, and a tree real npm accepts (`npm ls --all`).
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { loadOptions } from '../../../lib/config/load.js'
+import { runPipeline } from '../../../lib/pipeline.js'
+import { ArboristWriter } from '../../../lib/write/arborist-writer.js'
+import { MaterializeWriter } from '../../../lib/write/materialize.js'
+import { contentStoreRoot } from '../../../lib/write/store.js'
+import { PREVIOUS, STAGING, JOURNAL } from '../../../lib/write/swap.js'
+import type { TreeWriter } from '../../../lib/write/writer.js'
+import { noProxyForLocalhost, withoutNpmConfig } from '../../helpers/env.js'
+import { runNpm } from '../../helpers/project.js'
+import { setup, type Setup } from '../helpers.js'
+
+let s: Setup | undefined
+afterEach(async () => { await s?.cleanup(); s = undefined })
+
+const CRLF_BIN = '#!/usr/bin/env node\r\nconsole.log("crlf")\r\n'
+
+/** Scoped packages, nested versions, bins (one nested, one CRLF), a bundled dependency, a workspace, optional deps. */
+async function richProject (): Promise<Setup> {
+  const s = await setup([
+    { name: 'leaf', version: '1.0.0', files: { 'index.js': 'module.exports = 1\n' } },
+    { name: 'leaf', version: '2.0.0', files: { 'index.js': 'module.exports = 2\n', 'lib/deep/x.js': 'x\n', '.gitignore': 'ignored\n' } },
+    { name: '@acme/tool', version: '1.2.3', manifest: { bin: { 'acme-tool': 'cli.js' }, dependencies: { leaf: '^1.0.0' } }, files: { 'cli.js': '#!/usr/bin/env node\n', 'data/exec.sh': { content: '#!/bin/sh\n', mode: 0o755 } } },
+    { name: '@acme/util', version: '0.1.0', manifest: { bin: 'crlf.js' }, files: { 'crlf.js': CRLF_BIN } },
+    { name: 'nb', version: '1.0.0', manifest: { bin: { nb: 'bin/nb.js' } }, files: { 'bin/nb.js': '#!/usr/bin/env node\n// nb 1\n' } },
+    { name: 'nb', version: '2.0.0', manifest: { bin: { nb: 'bin/nb.js' } }, files: { 'bin/nb.js': '#!/usr/bin/env node\n// nb 2\n' } },
+    { name: 'uses-old-nb', version: '1.0.0', manifest: { dependencies: { nb: '1.0.0' } } },
+    // bin name clash at the top: the first in npm's order gets it, the other target stays as extracted
+    { name: 'clash-a', version: '1.0.0', manifest: { bin: { clash: 'a.js' } }, files: { 'a.js': '#!/usr/bin/env node\n' } },
+    { name: 'clash-b', version: '1.0.0', manifest: { bin: { clash: 'b.js' } }, files: { 'b.js': '#!/usr/bin/env node\n' } },
+    {
+      name: 'bundler',
+      version: '1.0.0',
+      manifest: { dependencies: { 'bundled-dep': '1.0.0' }, bundleDependencies: ['bundled-dep'] },
+      files: {
+        'index.js': 'module.exports = require("bundled-dep")\n',
+        'node_modules/bundled-dep/package.json': JSON.stringify({ name: 'bundled-dep', version: '1.0.0', bin: { bd: 'bd.js' } }),
+        'node_modules/bundled-dep/bd.js': '#!/usr/bin/env node\n',
+      },
+    },
+    { name: 'bundled-dep', version: '1.0.0', manifest: { bin: { bd: 'bd.js' } }, files: { 'bd.js': '#!/usr/bin/env node\n// from the registry\n' } },
+    { name: 'opt-dep', version: '1.0.0' },
+    { name: 'opt-other-os', version: '1.0.0', manifest: { os: [process.platform === 'win32' ? 'darwin' : 'win32'] } },
+    { name: 'ws-dep', version: '1.0.0' },
+  ], {
+    dependencies: { '@acme/tool': '1.2.3', '@acme/util': '0.1.0', leaf: '2.0.0', nb: '2.0.0', 'uses-old-nb': '1.0.0', bundler: '1.0.0', 'clash-a': '1.0.0', 'clash-b': '1.0.0' },
+    optionalDependencies: { 'opt-dep': '1.0.0', 'opt-other-os': '1.0.0' },
+    workspaces: {
+      'packages/ws': { name: 'ws', bin: { 'ws-bin': 'cli.js' }, dependencies: { leaf: '1.0.0', 'ws-dep': '1.0.0' } },
+    },
+  })
+  fs.writeFileSync(path.join(s.project.dir, 'packages/ws/cli.js'), '#!/usr/bin/env node\n', { mode: 0o644 })
+  return s
+}
+
+function envFor (s: Setup): NodeJS.ProcessEnv {
+  return { ...noProxyForLocalhost(withoutNpmConfig(process.env)), npm_config_globalconfig: '/dev/null' }
+}
+
+async function install (s: Setup, writer: TreeWriter, policy: Record<string, unknown> = {}) {
+  const options = await loadOptions({
+    argv: ['ci', '--userconfig', s.project.userconfig],
+    cwd: s.project.dir,
+    env: envFor(s),
+    flags: { command: 'ci', policy: { minReleaseAgeDays: 0, ...policy } },
+  })
+  const result = await runPipeline(options, {}, { checks: [], writer })
+  if (writer instanceof MaterializeWriter) await writer.settle()
+  return { options, result }
+}
+
+/** relpath -> 'file <exec bits> <sha1>' | 'symlink <target>' | 'dir' (write bits differ: store files are read-only hard links). */
+function snapshot (dir: string, skip: (rel: string) => boolean = () => false): Map<string, string> {
+  const out = new Map<string, string>()
+  const walk = (abs: string, rel: string) => {
+    let names: string[]
+    try { names = fs.readdirSync(abs).sort() } catch { return }
+    for (const name of names) {
+      const a = path.join(abs, name)
+      const r = rel ? `${rel}/${name}` : name
+      if (skip(r)) continue
+      const st = fs.lstatSync(a)
+      if (st.isSymbolicLink()) out.set(r, `symlink ${fs.readlinkSync(a)}`)
+      else if (st.isDirectory()) { out.set(r, 'dir'); walk(a, r) } else out.set(r, `file ${(st.mode & 0o111).toString(8)} ${createHash('sha1').update(fs.readFileSync(a)).digest('hex')}`)
+    }
+  }
+  walk(dir, '')
+  return out
+}
+
+function projectTrees (dir: string): Map<string, string> {
+  const all = new Map<string, string>()
+  for (const [k, v] of snapshot(path.join(dir, 'node_modules'), r => r === '.safe-install')) all.set(`node_modules/${k}`, v)
+  for (const [k, v] of snapshot(path.join(dir, 'packages/ws/node_modules'))) all.set(`packages/ws/node_modules/${k}`, v)
+  return all
+}
+
+function diff (a: Map<string, string>, b: Map<string, string>): string[] {
+  const out: string[] = []
+  for (const [k, v] of a) if (b.get(k) !== v) out.push(`${k}: ${v} != ${b.get(k)}`)
+  for (const k of b.keys()) if (!a.has(k)) out.push(`only in second: ${k}`)
+  return out
+}
+
+async function npmLsProblems (s: Setup): Promise<string[]> {
+  const r = await runNpm(['ls', '--all', '--json'], { cwd: s.project.dir, userconfig: s.project.userconfig })
+  const report = JSON.parse(r.stdout)
+  return [...(report.problems ?? []), ...(r.code === 0 ? [] : [`npm ls exited ${r.code}: ${r.stderr.split('\n')[0]}`])]
+}
+
+describe('MaterializeWriter: the same tree as ArboristWriter', () => {
+  it('builds the same files, links, bins and hidden lockfile, and npm accepts it', async () => {
+    s = await richProject()
+    const dir = s.project.dir
+
+    await install(s, new ArboristWriter())
+    const reference = projectTrees(dir)
+    const referenceLock = fs.readFileSync(path.join(dir, 'node_modules/.package-lock.json'), 'utf8')
+    expect(await npmLsProblems(s)).toEqual([])
+
+    const writer = new MaterializeWriter()
+    const { result } = await install(s, writer)
+    expect(result.wrote).toBe(true)
+    const ours = projectTrees(dir)
+    expect(diff(reference, ours)).toEqual([])
+    expect(fs.readFileSync(path.join(dir, 'node_modules/.package-lock.json'), 'utf8')).toBe(referenceLock)
+    expect(await npmLsProblems(s)).toEqual([])
+
+    // what the fixture is meant to cover is really there
+    expect(ours.get('node_modules/.bin/acme-tool')).toBe('symlink ../@acme/tool/cli.js')
+    expect(ours.get('node_modules/.bin/ws-bin')).toBe('symlink ../ws/cli.js')
+    expect(ours.get('node_modules/ws')).toBe('symlink ../packages/ws')
+    expect(ours.get('node_modules/uses-old-nb/node_modules/.bin/nb')).toBe('symlink ../nb/bin/nb.js')
+    expect(ours.get('node_modules/bundler/node_modules/bundled-dep/bd.js')).toMatch(/^file /)
+    expect(ours.get('node_modules/@acme/tool/data/exec.sh')).toMatch(/^file 111 /)
+    expect(ours.get('node_modules/@acme/tool/node_modules/leaf/package.json')).toMatch(/^file /)
+    expect(ours.get('node_modules/leaf/.npmignore')).toMatch(/^file /)
+    expect(ours.get('packages/ws/node_modules/leaf/package.json')).toMatch(/^file /)
+    expect(ours.get('node_modules/opt-dep/package.json')).toMatch(/^file /)
+    expect(ours.has('node_modules/opt-other-os')).toBe(false)
+    expect(fs.readFileSync(path.join(dir, 'node_modules/@acme/util/crlf.js'), 'utf8')).toBe('#!/usr/bin/env node\nconsole.log("crlf")\r\n')
+    // exactly one of the clashing bins is executable
+    expect([ours.get('node_modules/clash-a/a.js'), ours.get('node_modules/clash-b/b.js')].map(v => v!.split(' ')[1]).sort()).toEqual(['0', '111'])
+
+    // hard links into the read-only store, nothing left behind
+    const leaf = fs.statSync(path.join(dir, 'node_modules/leaf/index.js'))
+    expect(leaf.nlink).toBeGreaterThan(1)
+    expect(leaf.mode & 0o222).toBe(0)
+    for (const name of [PREVIOUS, STAGING, JOURNAL]) expect(fs.existsSync(path.join(dir, name))).toBe(false)
+    expect(fs.readdirSync(dir).filter(n => n.startsWith('.safe-install'))).toEqual([])
+    expect(fs.readdirSync(path.join(dir, 'packages/ws')).filter(n => n.startsWith('.safe-install'))).toEqual([])
+    expect(writer.stats!.entriesExtracted).toBeGreaterThan(0)
+
+    // warm: every entry reused, same tree again
+    const warm = new MaterializeWriter()
+    await install(s, warm)
+    expect(warm.stats!.entriesExtracted).toBe(0)
+    expect(warm.events).toEqual([])
+    expect(diff(reference, projectTrees(dir))).toEqual([])
+    expect(await npmLsProblems(s)).toEqual([])
+  })
+
+  it('copy and clone-or-link import methods give the same tree; copies are writable like npm\'s', async () => {
+    s = await richProject()
+    const dir = s.project.dir
+    await install(s, new ArboristWriter())
+    const reference = projectTrees(dir)
+    const npmMode = fs.statSync(path.join(dir, 'node_modules/leaf/index.js')).mode & 0o777
+
+    const copy = new MaterializeWriter()
+    await install(s, copy, { importMethod: 'copy' })
+    expect(copy.stats!.imported.hardlink).toBe(0)
+    expect(diff(reference, projectTrees(dir))).toEqual([])
+    const st = fs.statSync(path.join(dir, 'node_modules/leaf/index.js'))
+    expect(st.nlink).toBe(1)
+    expect(st.mode & 0o777).toBe(npmMode)
+
+    const auto = new MaterializeWriter()
+    await install(s, auto, { importMethod: 'auto' })
+    expect(auto.stats!.imported.clone + auto.stats!.imported.hardlink).toBeGreaterThan(0)
+    expect(diff(reference, projectTrees(dir))).toEqual([])
+  })
+
+  it('a store file changed on disk is detected, the entry extracted again, and the tree is right', async () => {
+    s = await richProject()
+    const dir = s.project.dir
+    const first = new MaterializeWriter()
+    await install(s, first)
+    const before = projectTrees(dir)
+    // edit a hard-linked file in node_modules: that edits the store entry
+    const file = path.join(dir, 'node_modules/leaf/index.js')
+    fs.chmodSync(file, 0o644)
+    fs.writeFileSync(file, 'module.exports = 9\n')
+    fs.chmodSync(file, 0o444)
+
+    const second = new MaterializeWriter()
+    await install(s, second)
+    expect(second.events.map(e => e.kind)).toEqual(['changed'])
+    expect(second.notes.some(n => n.level === 'warning' && /extracted again/.test(n.message))).toBe(true)
+    expect(diff(before, projectTrees(dir))).toEqual([])
+    expect(fs.readFileSync(file, 'utf8')).toBe('module.exports = 2\n')
+    expect(fs.existsSync(contentStoreRoot(s.project.cache))).toBe(true)
+  })
+
+  it('a failure while staging leaves the previous node_modules exactly as it was', async () => {
+    s = await richProject()
+    const dir = s.project.dir
+    await install(s, new MaterializeWriter())
+    const before = projectTrees(dir)
+    // the disk fills up while the new tree is being staged
+    const blocker = path.join(dir, 'packages/ws', STAGING)
+    const options = await loadOptions({ argv: ['ci', '--userconfig', s.project.userconfig], cwd: dir, env: envFor(s), flags: { command: 'ci', policy: { minReleaseAgeDays: 0 } } })
+    const writer = new MaterializeWriter()
+    const origMkdir = fs.mkdirSync
+    let injected = 0
+    ;(fs as any).mkdirSync = (p: fs.PathLike, o?: any) => {
+      if (String(p).includes(STAGING) && String(p).endsWith(path.join('nb', 'bin'))) {
+        injected++
+        throw Object.assign(new Error('injected ENOSPC'), { code: 'ENOSPC' })
+      }
+      return origMkdir(p, o)
+    }
+    try {
+      await expect(runPipeline(options, {}, { checks: [], writer })).rejects.toMatchObject({ code: 'ESIWRITE' })
+    } finally {
+      (fs as any).mkdirSync = origMkdir
+    }
+    expect(injected).toBe(1)
+    expect(diff(before, projectTrees(dir))).toEqual([])
+    expect(fs.existsSync(blocker)).toBe(false)
+    expect(fs.existsSync(path.join(dir, STAGING))).toBe(false)
+    expect(fs.existsSync(path.join(dir, JOURNAL))).toBe(false)
+  })
+})

@@ -1,0 +1,260 @@
+// The verified content store: extraction as pacote does it, bins made
+// executable, read-only files, the index written last, and changed entries
+// detected (even within the same second) and extracted again.
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { putVerified } from '../../../lib/fetch/store.js'
+import { binTargetsOf, checkEntryFiles, contentStoreRoot, ensureEntries, entryDir, execMode, storeMode } from '../../../lib/write/store.js'
+import { integrityOf, makeTarball } from '../../fixtures/registry/tarball.js'
+
+const require = createRequire(import.meta.url)
+const pacote = require('pacote')
+
+let tmp: string
+let root: string
+let tarballs: string
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'si-store-'))
+  root = contentStoreRoot(path.join(tmp, 'cache'))
+  tarballs = path.join(tmp, 'cache', '_safe-install', 'tarballs')
+})
+afterEach(() => { fs.rmSync(tmp, { recursive: true, force: true }) })
+
+const umask = process.umask()
+const CRLF = '#!/usr/bin/env node\r\nconsole.log(1)\r\n'
+
+async function publish (files: Parameters<typeof makeTarball>[0], raw: Parameters<typeof makeTarball>[1] = []): Promise<string> {
+  const data = makeTarball(files, raw)
+  const integrity = integrityOf(data)
+  await putVerified(tarballs, `test:${integrity}`, data, integrity)
+  return integrity
+}
+
+const samplePackage = () => publish({
+  'package.json': JSON.stringify({ name: 'sample', version: '1.0.0', bin: { sample: './bin/cli.js', crlf: 'bin/crlf.js', missing: 'nope.js' } }),
+  'index.js': 'module.exports = 1\n',
+  'bin/cli.js': '#!/usr/bin/env node\n',
+  'bin/crlf.js': CRLF,
+  'scripts/run.sh': { content: '#!/bin/sh\n', mode: 0o755 },
+  'lib/a/b/c.js': 'deep\n',
+  '.gitignore': 'x\n',
+  'link-out': { type: 'symlink', target: '../../etc/passwd' },
+  'node_modules/inner/package.json': JSON.stringify({ name: 'inner', version: '1.0.0', bin: 'run.js' }),
+  'node_modules/inner/run.js': '#!/usr/bin/env node\n',
+}, [
+  { path: 'package/../escape.js', type: 'file', content: 'evil\n' },
+  { path: '/abs.js', type: 'file', content: 'evil\n' },
+  { path: 'package/hard', type: 'link', linkpath: 'package/index.js' },
+  { path: 'package/empty-dir', type: 'directory' },
+])
+
+function modeOf (p: string): number { return fs.lstatSync(p).mode & 0o7777 }
+
+describe('content store: extraction', () => {
+  it('extracts like pacote: files only, first path component stripped, nothing outside, .gitignore renamed', async () => {
+    const integrity = await samplePackage()
+    const { entries, extracted, reused, events } = await ensureEntries(root, tarballs, [integrity])
+    expect({ extracted, reused, events }).toEqual({ extracted: 1, reused: 0, events: [] })
+    const entry = entries.get(integrity)!
+    expect(entry.dir).toBe(entryDir(root, integrity))
+    const files = entry.index.files.map(r => r[0]).sort()
+    // `/abs.js` loses its root and lands inside the package, as with pacote (the structure check refuses such tarballs anyway)
+    expect(files).toEqual([
+      '.npmignore', 'abs.js', 'bin/cli.js', 'bin/crlf.js', 'index.js', 'lib/a/b/c.js',
+      'node_modules/inner/package.json', 'node_modules/inner/run.js', 'package.json', 'scripts/run.sh',
+    ])
+    expect(fs.readdirSync(entry.filesDir).sort()).toEqual(['.npmignore', 'abs.js', 'bin', 'index.js', 'lib', 'node_modules', 'package.json', 'scripts'])
+    // no symlink, no hard link entry, no empty folder, nothing above the entry
+    expect(fs.existsSync(path.join(entry.filesDir, 'link-out'))).toBe(false)
+    expect(fs.existsSync(path.join(entry.filesDir, 'hard'))).toBe(false)
+    expect(fs.existsSync(path.join(entry.filesDir, 'empty-dir'))).toBe(false)
+    expect(fs.readdirSync(path.dirname(entry.dir)).filter(n => !n.startsWith(path.basename(entry.dir)))).toEqual([])
+    expect(fs.existsSync(path.join(tmp, 'escape.js'))).toBe(false)
+    expect(entry.hasNodeModules).toBe(true)
+  })
+
+  it('gives npm\'s modes, makes bin targets (own and bundled) executable, and every file read-only', async () => {
+    const integrity = await samplePackage()
+    const entry = (await ensureEntries(root, tarballs, [integrity])).entries.get(integrity)!
+    const f = (rel: string) => path.join(entry.filesDir, rel)
+    const plain = 0o666 & ~umask
+    const exe = execMode()
+    expect(modeOf(f('index.js'))).toBe(storeMode(plain))
+    expect(modeOf(f('scripts/run.sh'))).toBe(storeMode(0o777 & ~umask)) // executable in the tarball stays so
+    expect(modeOf(f('bin/cli.js'))).toBe(storeMode(exe))
+    expect(modeOf(f('node_modules/inner/run.js'))).toBe(storeMode(exe))
+    for (const row of entry.index.files) expect(modeOf(f(row[0])) & 0o222).toBe(0)
+    // the index keeps npm's own mode (what a copy gets) and the mode as extracted for fixed bins
+    const row = entry.byPath.get('bin/cli.js')!
+    expect(row[4]).toBe(exe)
+    expect(row[5]).toEqual([plain, 0])
+    expect(entry.byPath.get('index.js')![5]).toBeUndefined()
+    // folders stay writable, so an entry can be deleted
+    expect(fs.statSync(path.join(entry.filesDir, 'bin')).mode & 0o200).toBe(0o200)
+  })
+
+  it('rewrites a CRLF hashbang of a bin as bin-links does, keeping the bytes as extracted in orig/', async () => {
+    const integrity = await samplePackage()
+    const entry = (await ensureEntries(root, tarballs, [integrity])).entries.get(integrity)!
+    expect(fs.readFileSync(path.join(entry.filesDir, 'bin/crlf.js'), 'utf8')).toBe('#!/usr/bin/env node\nconsole.log(1)\r\n')
+    expect(fs.readFileSync(path.join(entry.origDir, 'bin/crlf.js'), 'utf8')).toBe(CRLF)
+    expect(entry.byPath.get('bin/crlf.js')![5]).toEqual([0o666 & ~umask, 1])
+    expect(entry.index.orig.map(r => r[0])).toEqual(['bin/crlf.js'])
+  })
+
+  it('writes the index last, with sizes and nanosecond mtimes', async () => {
+    const integrity = await samplePackage()
+    const entry = (await ensureEntries(root, tarballs, [integrity])).entries.get(integrity)!
+    const index = JSON.parse(fs.readFileSync(path.join(entry.dir, 'index.json'), 'utf8'))
+    expect(index.integrity).toBe(integrity)
+    const indexTime = fs.statSync(path.join(entry.dir, 'index.json'), { bigint: true }).mtimeNs
+    for (const [rel, size, mtimeNs] of index.files) {
+      const st = fs.statSync(path.join(entry.filesDir, rel), { bigint: true })
+      expect(Number(st.size)).toBe(size)
+      expect(String(st.mtimeNs)).toBe(mtimeNs)
+      expect(BigInt(mtimeNs) <= indexTime).toBe(true)
+    }
+    expect(checkEntryFiles(entry.dir, index)).toBeUndefined()
+  })
+
+  it('matches pacote\'s own extraction: same files, same bytes, same modes (before bin-links)', async () => {
+    const integrity = await samplePackage()
+    const entry = (await ensureEntries(root, tarballs, [integrity])).entries.get(integrity)!
+    const tgz = path.join(tmp, 'sample.tgz')
+    // the same bytes from the cacache, extracted by pacote
+    const cacache = require('cacache')
+    fs.writeFileSync(tgz, await cacache.get.byDigest(tarballs, integrity))
+    const dest = path.join(tmp, 'pacote')
+    await pacote.extract(`file:${tgz}`, dest, { cache: path.join(tmp, 'pacote-cache') })
+    const theirs: Record<string, number> = {}
+    const walk = (d: string, rel: string) => {
+      for (const x of fs.readdirSync(d, { withFileTypes: true })) {
+        const r = rel ? `${rel}/${x.name}` : x.name
+        if (x.isDirectory()) walk(path.join(d, x.name), r)
+        else theirs[r] = fs.lstatSync(path.join(d, x.name)).mode & 0o7777
+      }
+    }
+    walk(dest, '')
+    expect(Object.keys(theirs).sort()).toEqual(entry.index.files.map(r => r[0]).sort())
+    for (const row of entry.index.files) {
+      const [rel, , , , mode, fix] = row
+      // pacote's file: fetcher reads the manifest first and already adds exec bits to bins;
+      // reify's name@url fetch does not (bin-links does it afterwards)
+      if (fix) expect([fix[0], fix[0] | 0o111], rel).toContain(theirs[rel])
+      else expect(mode, rel).toBe(theirs[rel])
+      const ours = fs.readFileSync(path.join(fix?.[1] ? entry.origDir : entry.filesDir, rel))
+      expect(ours.equals(fs.readFileSync(path.join(dest, rel))), rel).toBe(true)
+    }
+  })
+
+  it('reads bin targets of the package and its bundled packages', () => {
+    const manifests: Record<string, any> = {
+      'package.json': { name: 'p', bin: 'cli.js' },
+      'node_modules/@s/b/package.json': { name: '@s/b', bin: { x: './x.js', y: '../../escape.js' } },
+      'node_modules/c/node_modules/d/package.json': { name: 'd', bin: ['bin/d'] },
+      'lib/package.json': { name: 'not-a-package-root', bin: 'no.js' },
+    }
+    const bins = binTargetsOf(Object.keys(manifests), rel => manifests[rel])
+    expect([...bins].sort()).toEqual(['cli.js', 'node_modules/@s/b/escape.js', 'node_modules/@s/b/x.js', 'node_modules/c/node_modules/d/bin/d'])
+  })
+})
+
+describe('content store: reuse and tampering', () => {
+  it('reuses a complete, unchanged entry without reading the tarball', async () => {
+    const integrity = await samplePackage()
+    await ensureEntries(root, tarballs, [integrity])
+    fs.rmSync(tarballs, { recursive: true, force: true })
+    const again = await ensureEntries(root, tarballs, [integrity, integrity])
+    expect({ extracted: again.extracted, reused: again.reused, events: again.events }).toEqual({ extracted: 0, reused: 1, events: [] })
+  })
+
+  it('a file changed within the same second is detected (mtime in ns) and the entry extracted again', async () => {
+    const integrity = await samplePackage()
+    const entry = (await ensureEntries(root, tarballs, [integrity])).entries.get(integrity)!
+    const file = path.join(entry.filesDir, 'index.js')
+    const before = fs.statSync(file, { bigint: true })
+    // same size, same mode, same second: only the nanoseconds tell
+    fs.chmodSync(file, 0o644)
+    fs.writeFileSync(file, 'module.exports = 2\n')
+    fs.chmodSync(file, Number(before.mode & 0o7777n))
+    const sec = Number(before.mtimeNs / 1_000_000_000n)
+    const ns = Number(before.mtimeNs % 1_000_000_000n)
+    fs.utimesSync(file, sec, sec + (ns > 500_000_000 ? 0.25 : 0.75))
+    const after = fs.statSync(file, { bigint: true })
+    expect(after.size).toBe(before.size)
+    expect(after.mtimeNs / 1_000_000_000n).toBe(before.mtimeNs / 1_000_000_000n)
+    expect(after.mtimeNs).not.toBe(before.mtimeNs)
+
+    const again = await ensureEntries(root, tarballs, [integrity])
+    expect(again.events).toEqual([{ integrity, kind: 'changed', detail: 'index.js: mtime' }])
+    expect(again.extracted).toBe(1)
+    expect(fs.readFileSync(path.join(again.entries.get(integrity)!.filesDir, 'index.js'), 'utf8')).toBe('module.exports = 1\n')
+    expect((await ensureEntries(root, tarballs, [integrity])).events).toEqual([])
+  })
+
+  it('detects a chmod, a deleted file, a replaced file, and an unreadable index', async () => {
+    const integrity = await samplePackage()
+    const e = (await ensureEntries(root, tarballs, [integrity])).entries.get(integrity)!
+    const cases: [string, () => void, string][] = [
+      ['chmod', () => fs.chmodSync(path.join(e.filesDir, 'index.js'), 0o644), 'index.js: mode'],
+      ['delete', () => fs.rmSync(path.join(e.filesDir, 'lib/a/b/c.js')), 'lib/a/b/c.js: missing'],
+      ['replace', () => {
+        const p = path.join(e.filesDir, 'package.json')
+        const st = fs.statSync(p)
+        const text = fs.readFileSync(p)
+        fs.rmSync(p)
+        fs.writeFileSync(p, text, { mode: st.mode & 0o777 })
+        fs.utimesSync(p, st.atime, st.mtime)
+      }, 'package.json:'],
+      ['index', () => fs.writeFileSync(path.join(e.dir, 'index.json'), '{"v":'), 'index unreadable'],
+    ]
+    for (const [name, tamper, detail] of cases) {
+      tamper()
+      const r = await ensureEntries(root, tarballs, [integrity])
+      expect(r.events.length, name).toBe(1)
+      expect(r.events[0].detail, name).toContain(detail)
+      expect(r.extracted, name).toBe(1)
+    }
+  })
+
+  it('an entry without its index is incomplete: extracted again, silently', async () => {
+    const integrity = await samplePackage()
+    const e = (await ensureEntries(root, tarballs, [integrity])).entries.get(integrity)!
+    fs.rmSync(path.join(e.dir, 'index.json'))
+    const r = await ensureEntries(root, tarballs, [integrity])
+    expect({ extracted: r.extracted, events: r.events }).toEqual({ extracted: 1, events: [] })
+    expect(fs.existsSync(path.join(e.dir, 'index.json'))).toBe(true)
+  })
+
+  it('clears half-built copies left by a process that died mid-extraction', async () => {
+    const integrity = await samplePackage()
+    const dir = entryDir(root, integrity)
+    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString())
+    fs.mkdirSync(`${dir}.tmp-${dead}-0a1b2c3d/package`, { recursive: true })
+    fs.writeFileSync(`${dir}.tmp-${dead}-0a1b2c3d/package/index.js`, 'half\n')
+    await ensureEntries(root, tarballs, [integrity])
+    expect(fs.readdirSync(path.dirname(dir))).toEqual([path.basename(dir)])
+  })
+
+  it('extracts many entries concurrently', async () => {
+    const list: string[] = []
+    for (let i = 0; i < 12; i++) list.push(await publish({ 'package.json': JSON.stringify({ name: `p${i}`, version: '1.0.0' }), 'i.js': String(i) }))
+    const r = await ensureEntries(root, tarballs, list, { concurrency: 4 })
+    expect(r.extracted).toBe(12)
+    for (const [i, integrity] of list.entries()) expect(fs.readFileSync(path.join(r.entries.get(integrity)!.filesDir, 'i.js'), 'utf8')).toBe(String(i))
+  })
+
+  it('refuses tarball bytes that no longer match their integrity', async () => {
+    const integrity = await samplePackage()
+    // corrupt the cacache content file
+    const content = path.join(tarballs, 'content-v2')
+    const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap(x => x.isDirectory() ? walk(path.join(d, x.name)) : [path.join(d, x.name)])
+    for (const f of walk(content)) { fs.chmodSync(f, 0o644); fs.appendFileSync(f, 'x') }
+    await expect(ensureEntries(root, tarballs, [integrity])).rejects.toMatchObject({ code: 'ESIWRITE' })
+    expect(fs.existsSync(entryDir(root, integrity))).toBe(false)
+  })
+})
