@@ -5,6 +5,7 @@
 import { SafeInstallError } from './errors.js'
 import type { CheckContext, EvidenceCheck, FactCache } from './evidence/check.js'
 import { packumentUpTo, upToKey } from './fetch/version-facts.js'
+import { trustSkipped } from './evidence/trust.js'
 import { RegistryClient } from './fetch/client.js'
 import { DiskFacts } from './fetch/facts.js'
 import { Packuments } from './fetch/packuments.js'
@@ -120,7 +121,8 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
 
     // 4. fetch + integrity, with evidence checks running as packages arrive
     const client = new RegistryClient(options)
-    const packuments = new Packuments(client)
+    const p = options.policy
+    const packuments = new Packuments(client, p.minReleaseAgeDays > 0 || p.strictReleaseAge || !trustSkipped(p))
     const paths = storePaths(options.cache)
     const notes: RunNote[] = []
     const facts = new DiskFacts(paths.facts)

@@ -11,9 +11,14 @@ export function escapeName (name: string): string {
 export class Packuments {
   private readonly corgi = new Map<string, Promise<any | undefined>>()
   private readonly full = new Map<string, Promise<any | undefined>>()
-  constructor (private readonly client: RegistryClient) {}
+  /**
+   * @param fullNeeded a check will read the full packument anyway (cooldown,
+   * trust): then the abbreviated one is not fetched at all, one request a name
+   */
+  constructor (private readonly client: RegistryClient, private readonly fullNeeded = false) {}
 
   abbreviated (name: string, registry: string): Promise<any | undefined> {
+    if (this.fullNeeded) return this.complete(name, registry)
     const key = registry + name
     let p = this.corgi.get(key)
     if (!p) {
