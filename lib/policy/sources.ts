@@ -21,7 +21,20 @@ export function checkSources (entries: readonly PlanEntry[], policy: Policy): Vi
     const rule = entry.source in RULES ? RULES[entry.source as keyof typeof RULES] : undefined
     if (!rule) continue
     const setting = policy[rule.setting]
-    if (allows(setting, entry)) continue
+    if (allows(setting, entry)) {
+      // a git checkout has no integrity to check its bytes against, and
+      // preparing it would run its scripts: allowed or not, we cannot do it safely
+      if (entry.source === 'git') {
+        out.push({
+          code: rule.code,
+          message: `${entry.name} is a git dependency (${entry.resolved ?? 'no resolved URL'}); allow-git permits it, but a git source has no integrity to verify and its prepare script would have to run`,
+          package: `${entry.name}@${entry.version}`,
+          path: entry.location,
+          fix: 'publish it to your registry (or pack it and use a file: tarball with an integrity) and depend on that',
+        })
+      }
+      continue
+    }
     out.push({
       code: rule.code,
       message: `${entry.name} is ${rule.what} (${entry.resolved ?? 'no resolved URL'}); ${rule.npmKey} is "${setting}"`,

@@ -51,8 +51,10 @@ describe('checkSources', () => {
         expect(out[0].path).toBe('node_modules/a/node_modules/b')
       })
 
-      it('root allows a direct dependency', () => {
-        expect(checkSources([rootEntry], policyWith('root'))).toEqual([])
+      it('root allows a direct dependency (git: allowed, yet still refused as unverifiable)', () => {
+        const out = checkSources([rootEntry], policyWith('root'))
+        if (k.source === 'git') expect(out[0].message).toMatch(/no integrity to verify/)
+        else expect(out).toEqual([])
       })
 
       it('root refuses a transitive dependency, and the fix says why', () => {
@@ -63,8 +65,10 @@ describe('checkSources', () => {
         expect(out[0].fix).toMatch(/only direct dependencies/)
       })
 
-      it('all allows both', () => {
-        expect(checkSources([rootEntry, deepEntry], policyWith('all'))).toEqual([])
+      it('all allows both (git: allowed, yet still refused as unverifiable)', () => {
+        const out = checkSources([rootEntry, deepEntry], policyWith('all'))
+        if (k.source === 'git') expect(out.map(v => v.message.includes('no integrity to verify'))).toEqual([true, true])
+        else expect(out).toEqual([])
       })
 
       it('a bundled entry is never judged (it ships inside its parent)', () => {
