@@ -22,7 +22,7 @@ export interface TufTarget {
 }
 
 export interface SigstoreTargets {
-  /** a TUF target by name (e.g. `trusted_root.json`, `registry.example.org/keys.json`); undefined if neither TUF nor the embedded copy has it */
+  /** a TUF target by name (e.g. `trusted_root.json`, `<registry host>/keys.json`); undefined if neither TUF nor the embedded copy has it */
   target (name: string): Promise<TufTarget | undefined>
 }
 

@@ -124,7 +124,7 @@ export interface RecordInput {
   readonly libraries: Readonly<Record<string, string>>
   readonly notes: readonly RunNote[]
   readonly timestamp?: Date
-  /** where keys / the trusted root came from, e.g. `{ 'https://registry.example.org/': 'tuf', 'trusted-root': 'embedded' }` */
+  /** where keys / the trusted root came from, e.g. `{ PUBLIC_REGISTRY: 'tuf', 'trusted-root': 'embedded' }` */
   readonly keySources?: Readonly<Record<string, string>>
   /**
    * Optional, by location: the tarball URL and registry actually used (from

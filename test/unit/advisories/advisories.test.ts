@@ -6,6 +6,7 @@ import {
 import type { OsvRecord } from '../../../lib/evidence/osv.js'
 import type { AdvisoryFinding } from '../../../lib/types.js'
 import { entry, fakeCtx, REGISTRY, verified } from './helpers.js'
+import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
 const response: BulkResponse = {
   minimist: [
@@ -118,7 +119,7 @@ describe('advisories check (fake context)', () => {
     const r = await createAdvisoriesCheck().finish!(pkgs, ctx)
     expect(ctx.posts.map(p => p.url).sort()).toEqual([
       'https://npm.corp.example/-/npm/v1/security/advisories/bulk',
-      'https://registry.example.org/-/npm/v1/security/advisories/bulk',
+      `${PUBLIC_REGISTRY}-/npm/v1/security/advisories/bulk`,
     ])
     const pub = ctx.posts.find(p => p.url.startsWith(REGISTRY))!
     expect(pub.body).toEqual({ clean: ['3.0.0'], 'evil-pkg': ['1.0.0'], minimist: ['1.2.0'] })

@@ -1,8 +1,9 @@
 import type { CheckContext } from '../../../lib/evidence/check.js'
 import type { Options, Policy } from '../../../lib/options.js'
 import type { Plan, PlanEntry, RunNote, VerifiedPackage } from '../../../lib/types.js'
+import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
-export const REGISTRY = 'https://registry.example.org/'
+export const REGISTRY = PUBLIC_REGISTRY
 
 export function entry (name: string, version: string, extra: Partial<PlanEntry> = {}): PlanEntry {
   const base = name.split('/').pop()

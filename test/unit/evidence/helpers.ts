@@ -11,9 +11,10 @@ import type { PlanEntry, RunNote, VerifiedPackage } from '../../../lib/types.js'
 import { createSigstoreTargets, embeddedTarget } from '../../../lib/evidence/tuf.js'
 import { EvidenceRun } from '../../../lib/evidence/run.js'
 import { parseTufKeys } from '../../../lib/evidence/keys.js'
+import { PUBLIC_HOST, PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
 export const FIXTURES = '/work/shared/fixtures/real-npm'
-export const PUBLIC = 'https://registry.example.org/'
+export const PUBLIC = PUBLIC_REGISTRY
 export const PROXY = 'https://proxy.example.test/npm/'
 
 export const realDist = JSON.parse(readFileSync(path.join(FIXTURES, 'sigstore-1.0.0.dist.json'), 'utf8'))
@@ -21,7 +22,7 @@ export const realAttestations = JSON.parse(readFileSync(path.join(FIXTURES, 'sig
 export const REAL_INTEGRITY: string = realDist.dist.integrity
 /** publish time of sigstore@1.0.0 (its Rekor entries are from 2023-02-09T17:56) */
 export const REAL_PUBLISHED = '2023-02-09T17:56:00.000Z'
-export const embeddedKeys = () => parseTufKeys(JSON.parse(embeddedTarget('registry.example.org/keys.json')!))
+export const embeddedKeys = () => parseTufKeys(JSON.parse(embeddedTarget(`${PUBLIC_HOST}/keys.json`)!))
 
 export const defaultPolicy: Policy = {
   allowGit: 'none',

@@ -7,6 +7,7 @@ import { loadRegistryKeys, parseNpmKeys, parseTufKeys, RegistryKeyStore, tufKeys
 import { evidenceChecks } from '../../../lib/evidence/index.js'
 import { isPublicNpmRegistry, matchesNameList, npmDefaultRegistry } from '../../../lib/evidence/util.js'
 import { fakeCtx, fakeOptions, PROXY, PUBLIC, testRegistryKey, tmpDir } from './helpers.js'
+import { PUBLIC_HOST, PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
 describe('registry keys', () => {
   it('parses the npm keys endpoint format', () => {
@@ -24,7 +25,7 @@ describe('registry keys', () => {
   })
 
   it('parses the TUF keys.json embedded in @sigstore/tuf', () => {
-    const keys = parseTufKeys(JSON.parse(embeddedTarget('registry.example.org/keys.json')!))
+    const keys = parseTufKeys(JSON.parse(embeddedTarget(`${PUBLIC_HOST}/keys.json`)!))
     expect(keys.length).toBeGreaterThanOrEqual(2)
     expect(keys).toContainEqual(expect.objectContaining({
       keyid: 'SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA', usage: 'npm:signatures', expires: '2025-01-29T00:00:00.000Z', keytype: 'ecdsa-sha2-nistp256',
@@ -32,15 +33,15 @@ describe('registry keys', () => {
   })
 
   it('knows the public registry from npm\'s own config definitions', () => {
-    expect(npmDefaultRegistry()).toBe('https://registry.example.org/')
-    expect(isPublicNpmRegistry('https://registry.example.org')).toBe(true)
-    expect(isPublicNpmRegistry('https://REGISTRY.npmjs.org:443/')).toBe(true)
+    expect(npmDefaultRegistry()).toBe(PUBLIC_REGISTRY)
+    expect(isPublicNpmRegistry(PUBLIC_REGISTRY.slice(0, -1))).toBe(true)
+    expect(isPublicNpmRegistry(`https://${PUBLIC_HOST.toUpperCase()}:443/`)).toBe(true)
     expect(isPublicNpmRegistry(PROXY)).toBe(false)
-    expect(tufKeysTarget(PUBLIC)).toBe('registry.example.org/keys.json')
+    expect(tufKeysTarget(PUBLIC)).toBe(`${PUBLIC_HOST}/keys.json`)
   })
 
   it('public registry: TUF first', async () => {
-    const tuf = { target: async (name: string) => name === 'registry.example.org/keys.json' ? { text: embeddedTarget(name)!, source: 'tuf' as const } : undefined }
+    const tuf = { target: async (name: string) => name === `${PUBLIC_HOST}/keys.json` ? { text: embeddedTarget(name)!, source: 'tuf' as const } : undefined }
     const set = await loadRegistryKeys(PUBLIC, fakeCtx(), { tuf })
     expect(set.source).toBe('tuf')
     expect(set.keys.length).toBeGreaterThan(0)
@@ -49,7 +50,7 @@ describe('registry keys', () => {
   it('public registry: the embedded copy when TUF is unreachable, with a plain note, once per run', async () => {
     const store = new RegistryKeyStore({ tuf: createSigstoreTargets({ cachePath: tmpDir(), offline: true }) })
     const ctx = fakeCtx()
-    const [a, b] = await Promise.all([store.get(PUBLIC, ctx), store.get('https://registry.example.org', ctx)])
+    const [a, b] = await Promise.all([store.get(PUBLIC, ctx), store.get(PUBLIC_REGISTRY.slice(0, -1), ctx)])
     expect(a).toBe(b)
     expect(a.source).toBe('embedded')
     expect(ctx.notes).toHaveLength(1)
@@ -98,7 +99,7 @@ describe('Sigstore TUF access never hangs', () => {
     expect(Date.now() - started).toBeLessThan(8_000)
     // the failure is remembered: the next target does not wait again
     const t = Date.now()
-    expect((await targets.target('registry.example.org/keys.json'))?.source).toBe('embedded')
+    expect((await targets.target(`${PUBLIC_HOST}/keys.json`))?.source).toBe('embedded')
     expect(Date.now() - t).toBeLessThan(500)
   })
 
@@ -112,7 +113,7 @@ describe('Sigstore TUF access never hangs', () => {
     writeFileSync(rootPath, Buffer.from(seeds[SIGSTORE_TUF_MIRROR]['root.json'], 'base64'))
     const started = Date.now()
     const targets = createSigstoreTargets({ cachePath: path.join(dir, 'cache'), mirrorURL: `http://127.0.0.1:${port}`, rootPath, timeoutMs: 700 })
-    const keys = await targets.target('registry.example.org/keys.json')
+    const keys = await targets.target(`${PUBLIC_HOST}/keys.json`)
     expect(keys?.source).toBe('embedded')
     expect(keys?.reason).toMatch(/timed out|timeout/i)
     expect(Date.now() - started).toBeLessThan(5_000)

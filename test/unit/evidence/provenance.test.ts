@@ -9,6 +9,7 @@ import { npmPurl } from '../../../lib/evidence/util.js'
 import {
   embeddedKeys, fakeCtx, fakeOptions, fakePkg, offlineRun, PUBLIC, REAL_INTEGRITY, realAttestations, realPkg, tamperIntegrity,
 } from './helpers.js'
+import { PUBLIC_HOST, PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
 const root = TrustedRoot.fromJSON(JSON.parse(embeddedTarget('trusted_root.json')!))
 const base = { name: 'sigstore', version: '1.0.0', integrity: REAL_INTEGRITY, trustedRoot: root, trustedRootSource: 'embedded' as const }
@@ -50,7 +51,7 @@ describe('verifyAttestations (offline, embedded trusted root)', () => {
   })
 
   it('a byte changed in the publish attestation is invalid', () => {
-    const copy = editStatement(1, p => p.replace('"registry":"https://registry.example.org"', '"registry":"https://registry.example.org/"'))
+    const copy = editStatement(1, p => p.replace(`"registry":"${PUBLIC_REGISTRY.slice(0, -1)}"`, `"registry":"${PUBLIC_REGISTRY}"`))
     const out = verifyAttestations({ ...base, attestations: copy, keys: embeddedKeys() })
     expect(out).toMatchObject({ status: 'invalid', publishAttestation: 'invalid' })
   })
@@ -142,7 +143,7 @@ describe('extractProvenanceFields', () => {
 
 describe('URLs and subjects', () => {
   it('escapes scoped names as npm does', () => {
-    expect(attestationsUrl(PUBLIC, '@sigstore/verify', '1.0.0')).toBe('https://registry.example.org/-/npm/v1/attestations/@sigstore%2fverify@1.0.0')
+    expect(attestationsUrl(PUBLIC, '@sigstore/verify', '1.0.0')).toBe(`${PUBLIC_REGISTRY}-/npm/v1/attestations/@sigstore%2fverify@1.0.0`)
     expect(npmPurl('@sigstore/verify', '1.0.0')).toBe('pkg:npm/%40sigstore/verify@1.0.0')
     expect(npmPurl('sigstore', '1.0.0')).toBe('pkg:npm/sigstore@1.0.0')
   })
@@ -188,6 +189,6 @@ describe('provenanceCheck', () => {
     expect(res.evidence?.provenance?.status).toBe('not-checked')
     expect(res.violations).toEqual([])
     await check.finish!([realPkg()], ctx)
-    expect(ctx.notes.map(n => n.message)).toEqual(['1 package could not be checked for provenance: attestations are advertised but registry.example.org answered 404.'])
+    expect(ctx.notes.map(n => n.message)).toEqual([`1 package could not be checked for provenance: attestations are advertised but ${PUBLIC_HOST} answered 404.`])
   })
 })

@@ -6,6 +6,7 @@ import {
   embeddedKeys, fakeCtx, fakeOptions, fakePkg, offlineRun, PROXY, PUBLIC, REAL_INTEGRITY, REAL_PUBLISHED,
   realDist, realPackument, realPkg, tamperIntegrity, testRegistryKey,
 } from './helpers.js'
+import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
 const REAL_KEYID = 'SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA'
 const sigs = realDist.dist.signatures
@@ -151,7 +152,7 @@ describe('signaturesCheck', () => {
   })
 
   it('signaturesRegistry: reads signatures from that registry, checked against the lockfile integrity', async () => {
-    const options = fakeOptions({ signaturesRegistry: 'https://registry.example.org' }, { registry: PROXY })
+    const options = fakeOptions({ signaturesRegistry: PUBLIC_REGISTRY.slice(0, -1) }, { registry: PROXY })
     // the proxy stripped the signatures
     const stripped = realPkg({ registry: PROXY, registryManifest: { name: 'sigstore', version: '1.0.0', dist: { integrity: REAL_INTEGRITY } } })
     const ctx = fakeCtx({

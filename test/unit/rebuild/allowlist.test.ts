@@ -6,6 +6,7 @@ import {
   canonicalNames, identityFromResolved, isAllowed, loadAllowLists, parseAllowLists, parseAllowScriptsList, parseWorkspaceYaml,
 } from '../../../lib/rebuild/allowlist.js'
 import { entry, plan } from './helpers.js'
+import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
 const ROOT = '/project'
 const lists = (pkg: any, extra: { workspaceYaml?: string, npmrcAllowScripts?: string[] | string } = {}) => parseAllowLists(pkg, { root: ROOT, ...extra })
@@ -58,12 +59,12 @@ describe('npm allowScripts (package.json)', () => {
   })
 
   it('a lockfile entry whose resolved URL names another package is not allowed', () => {
-    const spoof = entry('esbuild', '0.25.0', { resolved: 'https://registry.example.org/evil/-/evil-1.0.0.tgz' })
+    const spoof = entry('esbuild', '0.25.0', { resolved: `${PUBLIC_REGISTRY}evil/-/evil-1.0.0.tgz` })
     const d = isAllowed(spoof, l)
     expect(d.allowed).toBe(false)
     expect(d.by).toMatch(/resolved URL/)
     // but a deny still matches either identity
-    const spoofDenied = entry('esbuild', '1.0.0', { resolved: 'https://registry.example.org/core-js/-/core-js-3.0.0.tgz' })
+    const spoofDenied = entry('esbuild', '1.0.0', { resolved: `${PUBLIC_REGISTRY}core-js/-/core-js-3.0.0.tgz` })
     expect(isAllowed(spoofDenied, l).denied).toBe(true)
     // a registry key never matches a git or tarball source of the same name
     expect(isAllowed(entry('esbuild', '0.25.0', { source: 'git', resolved: 'git+ssh://git@github.com/x/esbuild.git#0123456789' }), l).allowed).toBe(false)
@@ -205,7 +206,7 @@ describe('identity and special entries', () => {
   })
 
   it('reads version-from-tgz like arborist', () => {
-    expect(identityFromResolved('https://registry.example.org/@scope/pkg/-/pkg-1.2.3.tgz')).toEqual({ name: '@scope/pkg', version: '1.2.3' })
+    expect(identityFromResolved(`${PUBLIC_REGISTRY}@scope/pkg/-/pkg-1.2.3.tgz`)).toEqual({ name: '@scope/pkg', version: '1.2.3' })
     expect(identityFromResolved('https://r.example/npm/@scope%2fpkg/-/pkg-1.2.3-beta.1.tgz')).toEqual({ name: '@scope/pkg', version: '1.2.3-beta.1' })
     expect(identityFromResolved('https://evil.com/-/trusted-1.0.0.tgz')).toBeUndefined()
     expect(identityFromResolved('git+ssh://x')).toBeUndefined()

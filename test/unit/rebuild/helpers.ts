@@ -1,6 +1,7 @@
 import type { Plan, PlanEntry } from '../../../lib/types.js'
+import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
-export const REGISTRY = 'https://registry.example.org/'
+export const REGISTRY = PUBLIC_REGISTRY
 
 export function entry (name: string, version: string, extra: Partial<PlanEntry> = {}): PlanEntry {
   const base = name.split('/').pop()

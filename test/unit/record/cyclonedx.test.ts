@@ -10,6 +10,7 @@ import type { PackageEvidence } from '../../../lib/types.js'
 import {
   DEFAULT_REGISTRY, ENTRIES, LIBRARIES, makeEvidence, makeOptions, makePlan, SCOPED_REGISTRY, sha512Hex, TOOL,
 } from './fixtures.js'
+import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
 type Json = Record<string, any>
 
@@ -139,7 +140,7 @@ describe('components', () => {
     const { doc } = render({ options: makeOptions({ registry: 'https://mirror.example.org/npm/' }) })
     expect(componentAt(doc, ENTRIES.plain.location).purl).toBe('pkg:npm/plain@1.2.3?repository_url=https:%2F%2Fmirror.example.org%2Fnpm')
     // the fetch stage's registry wins over configuration
-    const sources = new Map([[ENTRIES.plain.location, { registry: npmDefaultRegistry(), tarballUrl: 'https://registry.example.org/plain/-/plain-1.2.3.tgz' }]])
+    const sources = new Map([[ENTRIES.plain.location, { registry: npmDefaultRegistry(), tarballUrl: `${PUBLIC_REGISTRY}plain/-/plain-1.2.3.tgz` }]])
     const { doc: doc2 } = render({ options: makeOptions({ registry: 'https://mirror.example.org/npm/' }), sources })
     expect(componentAt(doc2, ENTRIES.plain.location).purl).toBe('pkg:npm/plain@1.2.3')
   })

@@ -3,8 +3,9 @@ import ssri from 'ssri'
 
 import type { Options, Policy } from '../../../lib/options.js'
 import type { PackageEvidence, Plan, PlanEntry } from '../../../lib/types.js'
+import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
-export const DEFAULT_REGISTRY = 'https://registry.example.org/'
+export const DEFAULT_REGISTRY = PUBLIC_REGISTRY
 export const SCOPED_REGISTRY = 'https://npm.example.com/scoped/'
 
 export function sri (data: string, algorithms: string[] = ['sha512']): string {

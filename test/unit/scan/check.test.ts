@@ -3,6 +3,7 @@ import { scanCheck, SCAN_FACT_KIND } from '../../../lib/evidence/scan/index.js'
 import type { CheckContext, FactCache } from '../../../lib/evidence/check.js'
 import type { VerifiedPackage } from '../../../lib/types.js'
 import { pkg } from './helpers.js'
+import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
 function memoryFacts (): FactCache & { store: Map<string, unknown> } {
   const store = new Map<string, unknown>()
@@ -23,8 +24,8 @@ function verified (integrity: string, contents: Record<string, string>, readFile
     entry: { source: 'registry' } as any,
     integrity,
     from: 'network',
-    tarballUrl: 'https://registry.example.org/p/-/p-1.0.0.tgz',
-    registry: 'https://registry.example.org/',
+    tarballUrl: `${PUBLIC_REGISTRY}p/-/p-1.0.0.tgz`,
+    registry: PUBLIC_REGISTRY,
     manifest: input.manifest,
     files: input.files,
     readFile: readFile ?? input.readFile,
