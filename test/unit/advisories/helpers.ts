@@ -2,29 +2,12 @@ import type { CheckContext } from '../../../lib/evidence/check.js'
 import type { Options, Policy } from '../../../lib/options.js'
 import type { Plan, PlanEntry, RunNote, VerifiedPackage } from '../../../lib/types.js'
 import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
+import { planEntry, policyWith, tarballUrl } from '../../helpers/model.js'
 
 export const REGISTRY = PUBLIC_REGISTRY
 
 export function entry (name: string, version: string, extra: Partial<PlanEntry> = {}): PlanEntry {
-  const base = name.split('/').pop()
-  return {
-    location: `node_modules/${name}`,
-    name,
-    installName: name,
-    version,
-    resolved: `${REGISTRY}${name}/-/${base}-${version}.tgz`,
-    integrity: `sha512-${name}-${version}`,
-    source: 'registry',
-    dev: false,
-    optional: false,
-    devOptional: false,
-    peer: false,
-    bundled: false,
-    hasInstallScript: false,
-    isRootDependency: true,
-    dependencies: [],
-    ...extra,
-  }
+  return planEntry({ name, version, resolved: tarballUrl(REGISTRY, name, version), integrity: `sha512-${name}-${version}`, ...extra })
 }
 
 export function verified (e: PlanEntry, registry = REGISTRY): VerifiedPackage {
@@ -41,29 +24,7 @@ export function verified (e: PlanEntry, registry = REGISTRY): VerifiedPackage {
 }
 
 export function policy (p: Partial<Policy> = {}): Policy {
-  return {
-    allowGit: 'none',
-    allowRemote: 'none',
-    allowFile: 'none',
-    allowDirectory: 'none',
-    allowMissingIntegrity: false,
-    signatures: 'verify',
-    provenance: 'verify',
-    provenanceRequireFor: [],
-    identity: 'report',
-    identityRequireFor: [],
-    trust: 'report',
-    trustExclude: [],
-    auditLevel: 'none',
-    advisoryFiles: [],
-    registryAdvisories: true,
-    minReleaseAgeDays: 0,
-    minReleaseAgeExclude: [],
-    strictReleaseAge: false,
-    scan: false,
-    importMethod: 'auto',
-    ...p,
-  }
+  return policyWith({ registryAdvisories: true, ...p })
 }
 
 export interface FakeCtx extends CheckContext {

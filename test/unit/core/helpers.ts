@@ -1,50 +1,14 @@
 // Shared builders for the core unit tests (pure data, no I/O).
 import type { Policy } from '../../../lib/options.js'
 import type { PlanEntry } from '../../../lib/types.js'
+import { planEntry, policyWith } from '../../helpers/model.js'
 
 export function makeEntry (over: Partial<PlanEntry> & { name: string }): PlanEntry {
-  const name = over.name
-  return {
-    location: `node_modules/${name}`,
-    installName: name,
-    version: '1.0.0',
-    source: 'registry',
-    dev: false,
-    optional: false,
-    devOptional: false,
-    peer: false,
-    bundled: false,
-    hasInstallScript: false,
-    isRootDependency: true,
-    dependencies: [],
-    ...over,
-  }
+  return planEntry(over)
 }
 
 export function makePolicy (over: Partial<Policy> = {}): Policy {
-  return {
-    allowGit: 'none',
-    allowRemote: 'none',
-    allowFile: 'none',
-    allowDirectory: 'none',
-    allowMissingIntegrity: false,
-    signatures: 'verify',
-    provenance: 'verify',
-    provenanceRequireFor: [],
-    identity: 'report',
-    identityRequireFor: [],
-    trust: 'report',
-    trustExclude: [],
-    auditLevel: 'high',
-    advisoryFiles: [],
-    registryAdvisories: false,
-    minReleaseAgeDays: 0,
-    minReleaseAgeExclude: [],
-    strictReleaseAge: false,
-    scan: true,
-    importMethod: 'auto',
-    ...over,
-  }
+  return policyWith({ auditLevel: 'high', scan: true, ...over })
 }
 
 /** A syntactically valid sha512 SRI string (64 bytes of `fill`). */

@@ -12,6 +12,7 @@ import { createSigstoreTargets, embeddedTarget } from '../../../lib/evidence/tuf
 import { EvidenceRun } from '../../../lib/evidence/run.js'
 import { parseTufKeys } from '../../../lib/evidence/keys.js'
 import { PUBLIC_HOST, PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
+import { policyWith } from '../../helpers/model.js'
 
 export const FIXTURES = '/work/shared/fixtures/real-npm'
 export const PUBLIC = PUBLIC_REGISTRY
@@ -24,28 +25,7 @@ export const REAL_INTEGRITY: string = realDist.dist.integrity
 export const REAL_PUBLISHED = '2023-02-09T17:56:00.000Z'
 export const embeddedKeys = () => parseTufKeys(JSON.parse(embeddedTarget(`${PUBLIC_HOST}/keys.json`)!))
 
-export const defaultPolicy: Policy = {
-  allowGit: 'none',
-  allowRemote: 'none',
-  allowFile: 'none',
-  allowDirectory: 'root',
-  allowMissingIntegrity: false,
-  signatures: 'verify',
-  provenance: 'verify',
-  provenanceRequireFor: [],
-  identity: 'report',
-  identityRequireFor: [],
-  trust: 'report',
-  trustExclude: [],
-  auditLevel: 'high',
-  advisoryFiles: [],
-  registryAdvisories: false,
-  minReleaseAgeDays: 0,
-  minReleaseAgeExclude: [],
-  strictReleaseAge: false,
-  scan: false,
-  importMethod: 'auto',
-}
+export const defaultPolicy: Policy = policyWith({ allowDirectory: 'root', auditLevel: 'high' })
 
 export function tmpDir (): string {
   return mkdtempSync(path.join(os.tmpdir(), 'si-evidence-'))

@@ -1,28 +1,11 @@
 import type { Plan, PlanEntry } from '../../../lib/types.js'
 import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
+import { planEntry, tarballUrl } from '../../helpers/model.js'
 
 export const REGISTRY = PUBLIC_REGISTRY
 
 export function entry (name: string, version: string, extra: Partial<PlanEntry> = {}): PlanEntry {
-  const base = name.split('/').pop()
-  return {
-    location: `node_modules/${name}`,
-    name,
-    installName: name,
-    version,
-    resolved: `${REGISTRY}${name}/-/${base}-${version}.tgz`,
-    integrity: `sha512-${name}`,
-    source: 'registry',
-    dev: false,
-    optional: false,
-    devOptional: false,
-    peer: false,
-    bundled: false,
-    hasInstallScript: false,
-    isRootDependency: true,
-    dependencies: [],
-    ...extra,
-  }
+  return planEntry({ name, version, resolved: tarballUrl(REGISTRY, name, version), integrity: `sha512-${name}`, ...extra })
 }
 
 export function plan (entries: PlanEntry[], root = '/project'): Plan {

@@ -4,6 +4,7 @@ import ssri from 'ssri'
 import type { Options, Policy } from '../../../lib/options.js'
 import type { PackageEvidence, Plan, PlanEntry } from '../../../lib/types.js'
 import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
+import { planEntry, policyWith } from '../../helpers/model.js'
 
 export const DEFAULT_REGISTRY = PUBLIC_REGISTRY
 export const SCOPED_REGISTRY = 'https://npm.example.com/scoped/'
@@ -19,31 +20,21 @@ export function sha512Hex (integrity: string): string {
 }
 
 export function makePolicy (overrides: Partial<Policy> = {}): Policy {
-  return {
+  return policyWith({
     allowGit: 'root',
-    allowRemote: 'none',
     allowFile: 'root',
     allowDirectory: 'root',
-    allowMissingIntegrity: false,
-    signatures: 'verify',
-    provenance: 'verify',
     provenanceRequireFor: ['@trusted/*'],
-    identity: 'report',
-    identityRequireFor: [],
     trust: 'no-downgrade',
-    trustExclude: [],
     trustIgnoreAfterDays: undefined,
     signaturesRegistry: undefined,
     auditLevel: 'high',
-    advisoryFiles: [],
     registryAdvisories: true,
     minReleaseAgeDays: 3,
     minReleaseAgeExclude: ['@scope/*'],
-    strictReleaseAge: false,
     scan: true,
-    importMethod: 'auto',
     ...overrides,
-  }
+  })
 }
 
 export function makeOptions (overrides: Partial<Options> = {}, policy: Partial<Policy> = {}): Options {
@@ -72,20 +63,7 @@ export function makeOptions (overrides: Partial<Options> = {}, policy: Partial<P
 }
 
 export function makeEntry (p: Partial<PlanEntry> & { location: string, name: string }): PlanEntry {
-  return {
-    installName: p.name,
-    version: '1.0.0',
-    source: 'registry',
-    dev: false,
-    optional: false,
-    devOptional: false,
-    peer: false,
-    bundled: false,
-    hasInstallScript: false,
-    isRootDependency: false,
-    dependencies: [],
-    ...p,
-  }
+  return planEntry({ isRootDependency: false, ...p })
 }
 
 const tarball = (name: string, version: string, registry = DEFAULT_REGISTRY): string => {
