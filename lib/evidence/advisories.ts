@@ -270,7 +270,8 @@ async function runAdvisories (
           problems.push(`${url} ${res === undefined ? 'answered 404' : 'gave an unreadable answer'}`)
         }
       } catch (err) {
-        problems.push(`${url} failed: ${(err as Error)?.message ?? String(err)}`)
+        // the error names the URL already
+        problems.push((err as Error)?.message ?? `${url} failed: ${String(err)}`)
       }
     }))
     if (answered.size) sources.push(`registry: ${[...answered.keys()].join(', ')}`)

@@ -111,8 +111,11 @@ export function fetchError (err: unknown, url: string, spec?: string): SafeInsta
     })
   }
   const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|DEPTH_ZERO/.test(String(e.code ?? e.message))
-  const status = e.statusCode ? `HTTP ${e.statusCode}` : (e.code ?? 'error')
-  return new SafeInstallError('ESIFETCH', `${spec ? spec + ': ' : ''}${redactUrl(url)} failed (${status}${tls ? ': certificate not trusted' : ''}): ${String(e.message).split('\n')[0]}`, {
+  // an HTTP status says it all (npm's message repeats the URL); otherwise keep the cause
+  const what = e.statusCode
+    ? `answered HTTP ${e.statusCode}`
+    : `failed (${e.code ?? 'error'}${tls ? ': certificate not trusted' : ''}): ${String(e.message).split('\n')[0]}`
+  return new SafeInstallError('ESIFETCH', `${spec ? spec + ': ' : ''}${redactUrl(url)} ${what}`, {
     package: spec,
     fix: tls
       ? 'if your registry uses a private CA, set cafile=<path to its PEM> in .npmrc'
