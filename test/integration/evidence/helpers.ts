@@ -10,7 +10,8 @@ import { integrityOf, startRegistry, type FixtureRegistry, type RequestLogEntry 
 import { runCli, type CliResult, REPO_ROOT } from '../../helpers/cli.js'
 import { lock, makeProject, type Project, type ProjectOptions } from '../../helpers/project.js'
 
-export const REAL_NPM_SHARED = '/work/shared/fixtures/real-npm'
+// ../shared beside the repository, as CI lays it out
+export const REAL_NPM_SHARED = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'real-npm')
 /** the real tarball of sigstore@1.0.0 (`npm pack sigstore@1.0.0`) */
 export const REAL_TARBALL = path.join(REPO_ROOT, 'test/fixtures/real-npm/sigstore-1.0.0.tgz')
 export const realDist = JSON.parse(readFileSync(path.join(REAL_NPM_SHARED, 'sigstore-1.0.0.dist.json'), 'utf8'))

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { CheckContext, FactCache } from '../../../lib/evidence/check.js'
 import type { Options, Policy } from '../../../lib/options.js'
 import type { PlanEntry, RunNote, VerifiedPackage } from '../../../lib/types.js'
@@ -14,7 +15,8 @@ import { parseTufKeys } from '../../../lib/evidence/keys.js'
 import { PUBLIC_HOST, PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 import { policyWith } from '../../helpers/model.js'
 
-export const FIXTURES = '/work/shared/fixtures/real-npm'
+// ../shared beside the repository, as CI lays it out
+export const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/real-npm', import.meta.url))
 export const PUBLIC = PUBLIC_REGISTRY
 export const PROXY = 'https://proxy.example.test/npm/'
 
