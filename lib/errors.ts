@@ -1,5 +1,5 @@
 // The one table of error codes, their exit codes and what they mean.
-// The README's table is generated from this list (see test/unit/errors.test.ts).
+// The README's table lists every code here (test/unit/core/readme-codes.test.ts checks it).
 
 export interface ErrorCodeInfo {
   readonly exit: number
