@@ -1,7 +1,7 @@
 // Builders for the pipeline's data types, shared by the unit tests. Each
 // suite passes the defaults it cares about; everything else is a plain,
 // permissive value.
-import type { Policy } from '../../lib/options.js'
+import type { Options, Policy } from '../../lib/options.js'
 import type { PlanEntry } from '../../lib/types.js'
 
 /** A registry PlanEntry at node_modules/<name>, version 1.0.0, a direct dependency. */
@@ -53,4 +53,30 @@ export function policyWith (over: Partial<Policy> = {}): Policy {
 /** The conventional registry tarball URL of name@version. */
 export function tarballUrl (registry: string, name: string, version: string): string {
   return `${registry}${name}/-/${name.split('/').pop()}-${version}.tgz`
+}
+
+/** Options for `ci` in /project against `registry`; `policy` is taken as given. */
+export function optionsWith (policy: Policy, over: Partial<Options> = {}): Options {
+  return {
+    command: 'ci',
+    prefix: '/project',
+    cache: '/cache',
+    registry: 'https://registry.example.test/',
+    scopedRegistries: {},
+    replaceRegistryHost: 'npmjs',
+    offline: false,
+    preferOffline: false,
+    omit: [],
+    workspaces: [],
+    includeWorkspaceRoot: false,
+    allWorkspaces: false,
+    json: false,
+    loglevel: 'notice',
+    progress: false,
+    timing: false,
+    policy,
+    record: { enabled: false, paths: [], specVersion: '1.6' },
+    npmFlat: {},
+    ...over,
+  }
 }

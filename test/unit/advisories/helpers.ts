@@ -2,7 +2,7 @@ import type { CheckContext } from '../../../lib/evidence/check.js'
 import type { Options, Policy } from '../../../lib/options.js'
 import type { Plan, PlanEntry, RunNote, VerifiedPackage } from '../../../lib/types.js'
 import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
-import { planEntry, policyWith, tarballUrl } from '../../helpers/model.js'
+import { optionsWith, planEntry, policyWith, tarballUrl } from '../../helpers/model.js'
 
 export const REGISTRY = PUBLIC_REGISTRY
 
@@ -52,28 +52,7 @@ export function fakeCtx (opts: {
     rootDependencies: (opts.entries ?? []).filter(e => e.isRootDependency).map(e => e.location),
     workspaces: [],
   }
-  const options = {
-    command: 'ci',
-    prefix: '/project',
-    cache: '/cache',
-    registry: REGISTRY,
-    scopedRegistries: {},
-    replaceRegistryHost: 'npmjs',
-    offline: false,
-    preferOffline: false,
-    omit: [],
-    workspaces: [],
-    includeWorkspaceRoot: false,
-    allWorkspaces: false,
-    json: false,
-    loglevel: 'notice',
-    progress: false,
-    timing: false,
-    policy: policy(opts.policy),
-    record: { enabled: false, paths: [], specVersion: '1.6' },
-    npmFlat: {},
-    ...opts.options,
-  } as Options
+  const options = optionsWith(policy(opts.policy), { cache: '/cache', registry: REGISTRY, ...opts.options }) as Options
   return {
     options,
     plan,

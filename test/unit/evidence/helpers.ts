@@ -13,7 +13,7 @@ import { createSigstoreTargets, embeddedTarget } from '../../../lib/evidence/tuf
 import { EvidenceRun } from '../../../lib/evidence/run.js'
 import { parseTufKeys } from '../../../lib/evidence/keys.js'
 import { PUBLIC_HOST, PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
-import { policyWith } from '../../helpers/model.js'
+import { optionsWith, policyWith } from '../../helpers/model.js'
 
 // ../shared beside the repository, as CI lays it out
 export const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/real-npm', import.meta.url))
@@ -34,28 +34,7 @@ export function tmpDir (): string {
 }
 
 export function fakeOptions (policy: Partial<Policy> = {}, extra: Partial<Options> = {}): Options {
-  return {
-    command: 'ci',
-    prefix: '/tmp/project',
-    cache: tmpDir(),
-    registry: PUBLIC,
-    scopedRegistries: {},
-    replaceRegistryHost: 'npmjs',
-    offline: false,
-    preferOffline: false,
-    omit: [],
-    workspaces: [],
-    includeWorkspaceRoot: false,
-    allWorkspaces: false,
-    json: false,
-    loglevel: 'notice',
-    progress: false,
-    timing: false,
-    policy: { ...defaultPolicy, ...policy },
-    record: { enabled: false, paths: [], specVersion: '1.6' },
-    npmFlat: {},
-    ...extra,
-  }
+  return optionsWith({ ...defaultPolicy, ...policy }, { prefix: '/tmp/project', cache: tmpDir(), registry: PUBLIC, ...extra })
 }
 
 type Answer = unknown | Error | (() => unknown)

@@ -4,7 +4,7 @@ import ssri from 'ssri'
 import type { Options, Policy } from '../../../lib/options.js'
 import type { PackageEvidence, Plan, PlanEntry } from '../../../lib/types.js'
 import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
-import { planEntry, policyWith } from '../../helpers/model.js'
+import { optionsWith, planEntry, policyWith } from '../../helpers/model.js'
 
 export const DEFAULT_REGISTRY = PUBLIC_REGISTRY
 export const SCOPED_REGISTRY = 'https://npm.example.com/scoped/'
@@ -38,28 +38,13 @@ export function makePolicy (overrides: Partial<Policy> = {}): Policy {
 }
 
 export function makeOptions (overrides: Partial<Options> = {}, policy: Partial<Policy> = {}): Options {
-  return {
-    command: 'ci',
-    prefix: '/project',
+  return optionsWith(makePolicy(policy), {
     cache: '/home/u/.npm',
     registry: DEFAULT_REGISTRY,
     scopedRegistries: { '@scope': SCOPED_REGISTRY },
-    replaceRegistryHost: 'npmjs',
-    offline: false,
-    preferOffline: false,
-    omit: [],
-    workspaces: [],
-    includeWorkspaceRoot: false,
-    allWorkspaces: false,
-    json: false,
-    loglevel: 'notice',
-    progress: false,
-    timing: false,
-    policy: makePolicy(policy),
     record: { enabled: true, paths: [], specVersion: '1.6' },
-    npmFlat: {},
     ...overrides,
-  }
+  })
 }
 
 export function makeEntry (p: Partial<PlanEntry> & { location: string, name: string }): PlanEntry {
