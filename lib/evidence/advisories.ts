@@ -5,6 +5,7 @@
 import semver from 'semver'
 import type { CheckContext, EvidenceCheck } from './check.js'
 import type { AdvisoryFinding, AuditLevel, PackageEvidence, PlanEntry, VerifiedPackage, Violation } from '../types.js'
+import { registryFor } from '../policy/lockfile-urls.js'
 import { indexOsv, loadOsvFiles, matchOsv, wordSeverity, type OsvIndex, type OsvLoadResult } from './osv.js'
 
 type Level = Exclude<AuditLevel, 'none'>
@@ -210,11 +211,6 @@ export function createAdvisoriesCheck (opts: AdvisoriesCheckOptions = {}): Evide
 
 export const advisoriesCheck: EvidenceCheck = createAdvisoriesCheck()
 
-function registryForName (ctx: CheckContext, name: string): string {
-  const scope = name.startsWith('@') ? name.slice(0, name.indexOf('/')) : ''
-  return (scope && ctx.options.scopedRegistries[scope]) || ctx.options.registry
-}
-
 function withSlash (u: string): string {
   return u.endsWith('/') ? u : u + '/'
 }
@@ -225,7 +221,7 @@ async function runAdvisories (
   loadOsv: (paths: readonly string[]) => Promise<OsvLoadResult>,
 ): Promise<{ evidence: ReadonlyMap<string, Partial<PackageEvidence>>, violations: readonly Violation[] }> {
   const { policy } = ctx.options
-  const targets = auditTargets(pkgs, ctx.plan.entries, n => registryForName(ctx, n))
+  const targets = auditTargets(pkgs, ctx.plan.entries, n => registryFor(n, ctx.options))
   const evidence = new Map<string, Partial<PackageEvidence>>()
   const violations: Violation[] = []
   if (!targets.length) return { evidence, violations }

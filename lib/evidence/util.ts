@@ -1,22 +1,13 @@
 // Small pure helpers shared by the evidence checks (no I/O).
-import { createRequire } from 'node:module'
 import ssri from 'ssri'
-
-const require = createRequire(import.meta.url)
+import { DEFAULT_REGISTRY } from '../config/load.js'
 
 /** Accept header for abbreviated ("corgi") packuments: they carry `dist`. */
 export const CORGI_ACCEPT = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*'
 
-let defaultRegistryUrl: string | undefined
-/** npm's default registry, read from npm's own config definitions (never hard-coded here). */
+/** npm's default registry: the one the config loader reads from npm's own definitions. */
 export function npmDefaultRegistry (): string {
-  if (defaultRegistryUrl === undefined) {
-    const { definitions } = require('@npmcli/config/lib/definitions') as {
-      definitions: Record<string, { default: unknown }>
-    }
-    defaultRegistryUrl = withSlash(String(definitions.registry.default))
-  }
-  return defaultRegistryUrl
+  return DEFAULT_REGISTRY
 }
 
 /** A registry URL with exactly one trailing slash. */

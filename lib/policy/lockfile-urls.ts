@@ -14,7 +14,7 @@ export interface RegistryConfig {
   defaultRegistry: string
 }
 
-export function registryFor (name: string, cfg: RegistryConfig): string {
+export function registryFor (name: string, cfg: Pick<RegistryConfig, 'registry' | 'scopedRegistries'>): string {
   if (name.startsWith('@')) {
     const scope = name.slice(0, name.indexOf('/'))
     const scoped = cfg.scopedRegistries[scope]

@@ -3,6 +3,7 @@
 // and serialized with @cyclonedx/cyclonedx-library; nothing here writes JSON
 // by hand. Pure: no I/O besides loading the two helper modules below.
 import { createRequire } from 'node:module'
+import { DEFAULT_REGISTRY, withSlash } from '../config/load.js'
 import { randomUUID } from 'node:crypto'
 import { basename } from 'node:path'
 
@@ -138,20 +139,9 @@ export type RecordSpecVersion = '1.6' | '1.7'
 
 // ---- helpers --------------------------------------------------------------
 
-let defaultRegistryCache: string | undefined
-/** npm's built-in default registry, from @npmcli/config's definitions (trailing slash). */
+/** npm's built-in default registry (trailing slash): the one the config loader reads from npm's definitions. */
 export function npmDefaultRegistry (): string {
-  if (defaultRegistryCache === undefined) {
-    const { definitions } = require('@npmcli/config/lib/definitions') as {
-      definitions: Record<string, { default: unknown }>
-    }
-    defaultRegistryCache = withSlash(String(definitions.registry.default))
-  }
-  return defaultRegistryCache
-}
-
-function withSlash (url: string): string {
-  return url.endsWith('/') ? url : `${url}/`
+  return DEFAULT_REGISTRY
 }
 
 function sameRegistry (a: string, b: string): boolean {
