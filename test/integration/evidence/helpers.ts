@@ -2,13 +2,12 @@
 // reachable (to publish a version with exact, externally made tarball bytes,
 // e.g. the real sigstore@1.0.0), projects locked by real npm, and the CLI.
 //
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
-import fs from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, existsSync } from 'node:fs'
 import path from 'node:path'
 import { integrityOf, startRegistry, type FixtureRegistry, type RequestLogEntry } from '../../fixtures/registry/index.js'
-import { runCli, type CliResult, REPO_ROOT } from '../../helpers/cli.js'
-import { lock, makeProject, type Project, type ProjectOptions } from '../../helpers/project.js'
+import { REPO_ROOT } from '../../helpers/cli.js'
+import { setupOn as setupOnRegistry, type Setup } from '../helpers.js'
+import type { ProjectOptions } from '../../helpers/project.js'
 
 // ../shared beside the repository, as CI lays it out
 export const REAL_NPM_SHARED = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'real-npm')
@@ -39,43 +38,11 @@ export async function startStoreRegistry (opts: { keys?: boolean } = {}): Promis
   return startRegistry(opts)
 }
 
-export interface Setup {
-  registry: FixtureRegistry
-  project: Project
-  si: (args: string[], env?: Record<string, string | undefined>) => Promise<CliResult>
-  siJson: (args: string[], env?: Record<string, string | undefined>) => Promise<{ code: number | null, report: any, stderr: string, stdout: string }>
-  lockfile: () => any
-  nodeModules: string
-  cleanup: () => Promise<void>
-}
+export type { Setup } from '../helpers.js'
 
-/**
- * A project locked by real npm against `registry` (already populated).
- * `others` are more registries stopped at cleanup.
- */
+/** A project locked by real npm against `registry` (already populated), the CLI run with the TUF mirror unreachable. */
 export async function setupOn (registry: FixtureRegistry, project: Omit<ProjectOptions, 'registry'>, others: FixtureRegistry[] = []): Promise<Setup> {
-  const proj = makeProject({ ...project, registry: { url: registry.url, caFile: registry.caFile } })
-  await lock(proj.dir, proj.userconfig, proj.cache)
-  const si = (args: string[], env?: Record<string, string | undefined>) =>
-    runCli([...args, '--userconfig', proj.userconfig], { cwd: proj.dir, env: { ...DEAD_TUF_ENV, ...env } })
-  return {
-    registry,
-    project: proj,
-    si,
-    siJson: async (args, env) => {
-      const r = await si([...args, '--json'], env)
-      let report: any
-      try { report = JSON.parse(r.stdout) } catch { throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`) }
-      return { code: r.code, report, stderr: r.stderr, stdout: r.stdout }
-    },
-    lockfile: () => JSON.parse(readFileSync(path.join(proj.dir, 'package-lock.json'), 'utf8')),
-    nodeModules: path.join(proj.dir, 'node_modules'),
-    cleanup: async () => {
-      await registry.stop()
-      for (const o of others) await o.stop()
-      fs.rmSync(proj.root, { recursive: true, force: true })
-    },
-  }
+  return setupOnRegistry(registry, project, { env: DEAD_TUF_ENV, others })
 }
 
 /**
