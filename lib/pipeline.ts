@@ -14,6 +14,7 @@ import { storePaths } from './fetch/store.js'
 import { verifyEntry } from './fetch/verify.js'
 import { DEFAULT_REGISTRY } from './config/load.js'
 import type { Options } from './options.js'
+import { isFetchedSource, isLocalSource } from './plan/classify.js'
 import { loadPlan, type LoadedPlan } from './plan/load.js'
 import { checkIntegrityPresence } from './policy/integrity.js'
 import { checkLockfileUrls, type RegistryConfig } from './policy/lockfile-urls.js'
@@ -144,10 +145,10 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     const verified = new Map<string, VerifiedPackage>()
     const violations: Violation[] = []
     const scriptsSkipped: SkippedScripts[] = []
-    const fetched = plan.entries.filter(e => !e.bundled && (e.source === 'registry' || e.source === 'remote' || e.source === 'file'))
+    const fetched = plan.entries.filter(e => !e.bundled && isFetchedSource(e.source))
     for (const e of plan.entries) {
       if (e.bundled) evidence.set(e.location, { integritySource: 'bundled', scripts: [] })
-      else if (e.source === 'link' || e.source === 'workspace' || e.source === 'directory') evidence.set(e.location, { integritySource: 'link', scripts: [] })
+      else if (isLocalSource(e.source)) evidence.set(e.location, { integritySource: 'link', scripts: [] })
     }
     let done = 0
     const concurrency = Math.max(4, Number(options.npmFlat.maxSockets ?? 16))
@@ -191,7 +192,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       fromNetwork: allVerified.filter(p => p.from === 'network').length,
       fromCache: allVerified.filter(p => p.from === 'cache').length,
       bundled: plan.entries.filter(e => e.bundled).length,
-      links: plan.entries.filter(e => e.source === 'link' || e.source === 'workspace' || e.source === 'directory').length,
+      links: plan.entries.filter(e => isLocalSource(e.source)).length,
     }
     scriptsSkipped.sort((a, b) => a.location.localeCompare(b.location))
     const result: RunResult = {

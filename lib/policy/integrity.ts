@@ -1,9 +1,9 @@
 // SCVS 4.13: every fetched package is pinned by a sha512 integrity in the
 // lockfile. Entries without one are refused unless the user opts in.
 import type { Policy } from '../options.js'
+import { isFetchedSource } from '../plan/classify.js'
 import type { PlanEntry, Violation } from '../types.js'
 
-const FETCHED = new Set(['registry', 'remote', 'file'])
 
 export function hasSha512 (integrity: string | undefined): boolean {
   return Boolean(integrity && integrity.split(/\s+/).some(h => h.startsWith('sha512-')))
@@ -13,7 +13,7 @@ export function checkIntegrityPresence (entries: readonly PlanEntry[], policy: P
   if (policy.allowMissingIntegrity) return []
   const out: Violation[] = []
   for (const entry of entries) {
-    if (entry.bundled || !FETCHED.has(entry.source) || hasSha512(entry.integrity)) continue
+    if (entry.bundled || !isFetchedSource(entry.source) || hasSha512(entry.integrity)) continue
     out.push({
       code: 'ESINOINTEGRITY',
       message: entry.integrity
