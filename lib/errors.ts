@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   ESIBADJSON: { exit: EXIT.USAGE, summary: 'package.json or the lockfile is malformed' },
   ESICONFIG: { exit: EXIT.USAGE, summary: 'npm configuration could not be loaded' },
   ESIRESOLVE: { exit: EXIT.USAGE, summary: 'dependencies could not be resolved' },
+  ESITRUSTEDROOT: { exit: EXIT.USAGE, summary: 'the `--trusted-root` file cannot be read or is not a Sigstore trusted root' },
   // transport (SCVS 4.15/4.16)
   ESISTRICTSSL: { exit: EXIT.TRANSPORT, summary: '`strict-ssl=false` is refused' },
   ESITLSENV: { exit: EXIT.TRANSPORT, summary: 'NODE_TLS_REJECT_UNAUTHORIZED=0 is refused' },

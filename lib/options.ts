@@ -63,6 +63,8 @@ export interface Policy {
   readonly trustIgnoreAfterDays?: number
   /** a registry to fetch signing evidence from, when the configured one strips it */
   readonly signaturesRegistry?: string
+  /** a Sigstore trusted_root.json (absolute path) used instead of the public-good root (TUF or embedded) */
+  readonly trustedRoot?: string
   /** advisories (SCVS 4.6-4.9) */
   readonly auditLevel: AuditLevel
   readonly advisoryFiles: readonly string[]

@@ -133,7 +133,7 @@ export interface ProvenanceOutcome {
   readonly rekorLogIndex?: string
   /** whether the npm publish attestation (registry-signed) verified */
   readonly publishAttestation?: 'verified' | 'invalid' | 'absent'
-  /** where the trusted root came from: 'tuf' | 'embedded' */
+  /** where the trusted root came from: 'tuf' | 'embedded' | 'file' (`policy.trustedRoot`) */
   readonly trustedRootSource?: string
 }
 

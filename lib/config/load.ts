@@ -5,6 +5,7 @@ import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import path from 'node:path'
 import { SafeInstallError } from '../errors.js'
+import { loadTrustedRootFile } from '../evidence/trusted-root.js'
 import { freeze, type Options, type Policy, type RecordOptions } from '../options.js'
 import type { AllowSetting, AuditLevel, Command } from '../types.js'
 import { parseSafeInstallField, type PolicySettings } from './safe-install-field.js'
@@ -110,6 +111,10 @@ export async function loadOptions (input: LoadInput): Promise<Options> {
     signaturesRegistry: fromCli.signaturesRegistry ?? fromPkg.signaturesRegistry
       ? withSlash((fromCli.signaturesRegistry ?? fromPkg.signaturesRegistry)!)
       : undefined,
+    // a flag is relative to where it was typed, the package.json setting to the project
+    trustedRoot: fromCli.trustedRoot
+      ? path.resolve(input.cwd ?? process.cwd(), fromCli.trustedRoot)
+      : fromPkg.trustedRoot ? path.resolve(prefix, fromPkg.trustedRoot) : undefined,
     auditLevel: fromCli.auditLevel ?? npmAuditLevel ?? fromPkg.auditLevel ?? 'none',
     advisoryFiles: [...(fromCli.advisoryFiles ?? []), ...(fromPkg.advisoryFiles ?? [])]
       .map(f => path.resolve(prefix, f)),
@@ -124,6 +129,9 @@ export async function loadOptions (input: LoadInput): Promise<Options> {
     scan: pick('scan', true),
     importMethod: pick('importMethod', 'auto'),
   }
+
+  // checked now, before anything is fetched: a bad file is an error, never a fallback to another root
+  if (policy.trustedRoot) loadTrustedRootFile(policy.trustedRoot)
 
   const record: RecordOptions = {
     enabled: input.flags.record?.enabled ?? fromPkg.record?.enabled ?? true,

@@ -23,6 +23,7 @@ export const SETTINGS: Readonly<Record<string, { kind: Kind, field: keyof Policy
   trustPolicyExclude: { kind: 'string[]', field: 'trustExclude', doc: 'names or @scope/* exempt from the trust policy' },
   trustPolicyIgnoreAfter: { kind: 'number', field: 'trustIgnoreAfterDays', doc: 'ignore downgrades of versions older than N days' },
   signaturesRegistry: { kind: 'string', field: 'signaturesRegistry', doc: 'registry to fetch signing evidence from' },
+  trustedRoot: { kind: 'string', field: 'trustedRoot', doc: 'Sigstore trusted_root.json to verify provenance with, instead of the public-good root' },
   auditLevel: { kind: { enum: ['none', 'info', 'low', 'moderate', 'high', 'critical'] }, field: 'auditLevel', doc: 'refuse advisories at or above' },
   advisories: { kind: 'string[]', field: 'advisoryFiles', doc: 'OSV files or folders' },
   registryAdvisories: { kind: 'boolean', field: 'registryAdvisories', doc: 'query the registry advisory endpoint' },

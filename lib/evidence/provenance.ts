@@ -228,7 +228,7 @@ export interface VerifyAttestationsInput {
   /** the registry's attestations response: `{ attestations: [{ predicateType, bundle }] }` */
   readonly attestations: unknown
   readonly trustedRoot: TrustedRoot
-  readonly trustedRootSource?: 'tuf' | 'embedded'
+  readonly trustedRootSource?: 'tuf' | 'embedded' | 'file'
   /** the registry's keys (for the npm publish attestation); none: that attestation is not checked */
   readonly keys?: readonly RegistryKey[]
 }

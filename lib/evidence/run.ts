@@ -6,6 +6,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs'
 import type { CheckContext } from './check.js'
 import type { VerifiedPackage } from '../types.js'
 import { RegistryKeyStore } from './keys.js'
+import { loadTrustedRootFile } from './trusted-root.js'
 import { createSigstoreTargets, TRUSTED_ROOT_TARGET, tufCachePath, type SigstoreTargets } from './tuf.js'
 import { CORGI_ACCEPT, errorMessage, escapedName, registryKey, withSlash } from './util.js'
 
@@ -17,9 +18,12 @@ export interface EvidenceServices {
   readonly now?: () => Date
 }
 
+/** where the trusted root came from: the public-good TUF repository, the copy in @sigstore/tuf, or `policy.trustedRoot` */
+export type TrustedRootSource = 'tuf' | 'embedded' | 'file'
+
 export interface TrustedRootResult {
   readonly root?: TrustedRoot
-  readonly source?: 'tuf' | 'embedded'
+  readonly source?: TrustedRootSource
   readonly reason?: string
 }
 
@@ -103,9 +107,29 @@ export class EvidenceRun {
     })
   }
 
-  /** the Sigstore public-good trusted root, from TUF or the embedded copy (one note when embedded) */
+  /**
+   * The Sigstore trusted root: the file of `policy.trustedRoot` when set (one
+   * note saying so), else the public-good root from TUF or the embedded copy
+   * (one note when embedded).
+   */
   trustedRoot (ctx: CheckContext): Promise<TrustedRootResult> {
     this.#root ??= (async () => {
+      const file = ctx.options.policy.trustedRoot
+      if (file) {
+        let root: TrustedRoot
+        try {
+          // read and checked when the options were built; this is the same parsed root
+          root = loadTrustedRootFile(file)
+        } catch (err) {
+          return { reason: errorMessage(err) }
+        }
+        ctx.note({
+          check: 'provenance',
+          level: 'info',
+          message: `Provenance is verified against the Sigstore trusted root in ${file} (trustedRoot), not the public-good one.`,
+        })
+        return { root, source: 'file' as const }
+      }
       const target = await this.tuf(ctx).target(TRUSTED_ROOT_TARGET)
       if (!target) return { reason: 'no Sigstore trusted root is available' }
       let root: TrustedRoot

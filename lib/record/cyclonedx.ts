@@ -280,6 +280,7 @@ const POLICY_FIELDS: Record<keyof Policy, true> = {
   trustExclude: true,
   trustIgnoreAfterDays: true,
   signaturesRegistry: true,
+  trustedRoot: true,
   auditLevel: true,
   advisoryFiles: true,
   registryAdvisories: true,
