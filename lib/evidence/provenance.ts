@@ -6,11 +6,13 @@
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle'
 import type { TrustedRoot } from '@sigstore/protobuf-specs'
 import { crypto as sigstoreCrypto } from '@sigstore/core'
-import { toSignedEntity, toTrustMaterial, Verifier, type Signer, type TrustMaterial } from '@sigstore/verify'
+import { Verifier, type Signer } from '@sigstore/verify'
+import type { KeyObject } from 'node:crypto'
 import type { CheckContext, EvidenceCheck } from './check.js'
 import type { Policy } from '../options.js'
 import type { ProvenanceOutcome, VerifiedPackage, Violation } from '../types.js'
 import { keysFor, type RegistryKey } from './keys.js'
+import { leafOf, PreparedTrust, preparedEntity } from './provenance-trust.js'
 import { normalizeRepository } from './repository.js'
 import type { EvidenceRun } from './run.js'
 import { errorMessage, escapedName, groupReason, isRequired, npmPurl, registryKey, sha512Hex, sha512Integrity, spec } from './util.js'
@@ -159,23 +161,30 @@ export function subjectProblem (statement: any, name: string, version: string, s
   return undefined
 }
 
-const materials = new WeakMap<TrustedRoot, WeakMap<readonly RegistryKey[], TrustMaterial>>()
+const materials = new WeakMap<TrustedRoot, WeakMap<readonly RegistryKey[], PreparedTrust>>()
 const NO_KEYS: readonly RegistryKey[] = Object.freeze([])
 
-/** Trust material: the Sigstore root, plus the registry's attestation keys for key-signed bundles. */
-export function trustMaterialFor (root: TrustedRoot, keys: readonly RegistryKey[] = NO_KEYS): TrustMaterial {
+/**
+ * Trust material: the Sigstore root, plus the registry's attestation keys for
+ * key-signed bundles; prepared once per (root, key list) so certificates are
+ * parsed and encoded once and key objects created once.
+ */
+export function trustMaterialFor (root: TrustedRoot, keys: readonly RegistryKey[] = NO_KEYS): PreparedTrust {
   let byKeys = materials.get(root)
   if (!byKeys) materials.set(root, byKeys = new WeakMap())
   let tm = byKeys.get(keys)
   if (!tm) {
     const attestationKeys = keysFor(keys, 'npm:attestations')
-    tm = toTrustMaterial(root, (hint: string) => {
+    const keyObjects = new Map<string, KeyObject>()
+    tm = new PreparedTrust(root, (hint: string) => {
       const key = attestationKeys.find(k => k.keyid === hint)
       if (!key) throw Object.assign(new Error(`no registry attestation key ${hint}`), { code: 'PUBLIC_KEY_ERROR' })
+      let publicKey = keyObjects.get(key.key)
+      if (!publicKey) keyObjects.set(key.key, publicKey = sigstoreCrypto.createPublicKey(Buffer.from(key.key, 'base64'), 'spki'))
       const from = key.validFrom ? Date.parse(key.validFrom) : NaN
       const until = key.expires ? Date.parse(key.expires) : NaN
       return {
-        publicKey: sigstoreCrypto.createPublicKey(Buffer.from(key.key, 'base64'), 'spki'),
+        publicKey,
         // npm checks the Rekor integration time against the key's validity
         validFor: (date: Date) => (Number.isNaN(from) || date.getTime() >= from) &&
           (Number.isNaN(until) || date.getTime() < until),
@@ -202,7 +211,7 @@ function peekStatement (json: any): any {
 }
 
 /** Verifies a DSSE bundle (signature, certificate chain or key, transparency log) and returns its verified statement. */
-function openBundle (json: unknown, expect: 'certificate' | 'public-key', tm: TrustMaterial): OpenedBundle {
+function openBundle (json: unknown, expect: 'certificate' | 'public-key', trust: PreparedTrust): OpenedBundle {
   const bundle = bundleFromJSON(json)
   if (bundle.content.$case !== 'dsseEnvelope') throw new Error('the bundle holds no DSSE envelope')
   const envelope = bundle.content.dsseEnvelope
@@ -210,7 +219,8 @@ function openBundle (json: unknown, expect: 'certificate' | 'public-key', tm: Tr
   const byKey = bundle.verificationMaterial.content.$case === 'publicKey'
   if (expect === 'certificate' && byKey) throw new Error('provenance must be signed with a Sigstore certificate, not a key')
   if (expect === 'public-key' && !byKey) throw new Error('the publish attestation must be signed by a registry key')
-  const signer = new Verifier(tm).verify(toSignedEntity(bundle))
+  const entity = preparedEntity(bundle)
+  const signer = new Verifier(trust.forLeaf(leafOf(entity))).verify(entity)
   let statement: any
   try {
     statement = JSON.parse(Buffer.from(envelope.payload).toString('utf8'))
