@@ -12,6 +12,7 @@ import type { CheckContext, EvidenceCheck } from './check.js'
 import type { Policy } from '../options.js'
 import type { ProvenanceOutcome, VerifiedPackage, Violation } from '../types.js'
 import { keysFor, type RegistryKey } from './keys.js'
+import { ProvenancePool } from './provenance-pool.js'
 import { leafOf, PreparedTrust, preparedEntity } from './provenance-trust.js'
 import { normalizeRepository } from './repository.js'
 import type { EvidenceRun } from './run.js'
@@ -219,8 +220,19 @@ function openBundle (json: unknown, expect: 'certificate' | 'public-key', trust:
   const byKey = bundle.verificationMaterial.content.$case === 'publicKey'
   if (expect === 'certificate' && byKey) throw new Error('provenance must be signed with a Sigstore certificate, not a key')
   if (expect === 'public-key' && !byKey) throw new Error('the publish attestation must be signed by a registry key')
-  const entity = preparedEntity(bundle)
-  const signer = new Verifier(trust.forLeaf(leafOf(entity))).verify(entity)
+  // @sigstore/core's ASN.1 parser tries every OCTET STRING as nested DER and
+  // throws when it is not: stack traces for those (and for our refusals, of
+  // which only the message is used) are a tenth of the cost. Synchronous, so
+  // nothing else runs before the limit is restored.
+  const stackTraceLimit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  let signer: Signer
+  try {
+    const entity = preparedEntity(bundle)
+    signer = new Verifier(trust.forLeaf(leafOf(entity))).verify(entity)
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit
+  }
   let statement: any
   try {
     statement = JSON.parse(Buffer.from(envelope.payload).toString('utf8'))
@@ -375,7 +387,7 @@ async function computeProvenance (pkg: VerifiedPackage, ctx: CheckContext, run: 
 
   const [root, keySet] = await Promise.all([run.trustedRoot(ctx), run.keys(ctx).get(registry, ctx)])
   if (!root.root) return { status: 'not-checked', reason: root.reason }
-  const outcome = verifyAttestations({
+  const outcome = await poolFor(run).verify({
     name,
     version,
     integrity: pkg.integrity,
@@ -388,6 +400,26 @@ async function computeProvenance (pkg: VerifiedPackage, ctx: CheckContext, run: 
     await ctx.facts.set('prov', sri, { name, version, outcome } satisfies ProvFact).catch(() => {})
   }
   return outcome
+}
+
+// One pool of verification threads per run, started by its first bundle and
+// closed when the provenance check finishes.
+const pools = new WeakMap<EvidenceRun, ProvenancePool>()
+
+function poolFor (run: EvidenceRun): ProvenancePool {
+  let pool = pools.get(run)
+  if (!pool) pools.set(run, pool = new ProvenancePool())
+  return pool
+}
+
+/** The run's pool, if a bundle has needed verifying (for tests). */
+export function provenancePoolOf (run: EvidenceRun): ProvenancePool | undefined {
+  return pools.get(run)
+}
+
+/** Ends the run's verification threads, if any were started. */
+export async function closeProvenancePool (run: EvidenceRun): Promise<void> {
+  await pools.get(run)?.close()
 }
 
 /** The provenance of a package, computed at most once per run (shared by the provenance and identity checks). */
@@ -451,6 +483,7 @@ export function provenanceCheck (run: EvidenceRun): EvidenceCheck {
         })
       }
       unchecked.clear()
+      await closeProvenancePool(run)
       return {}
     },
   }
