@@ -1,13 +1,31 @@
 // Immutable facts keyed by integrity (a signature verdict, a scan, a tar
 // index): computed once ever, so a warm install redoes no work. JSON files
 // under the cache; a torn or unreadable file is simply a miss.
+//
+// A project's facts are also kept together in one snapshot file, so a warm
+// install reads one file instead of several thousand small ones. The
+// snapshot is only a faster path to the same files: a fact it lacks is
+// looked up on disk, and it is rewritten only when the run learned something.
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { FactCache } from '../evidence/check.js'
 
+const SNAPSHOT_VERSION = 1
+
+interface Snapshot {
+  v: number
+  /** [kind + NUL + key, value] */
+  facts: [string, unknown][]
+}
+
 export class DiskFacts implements FactCache {
   private readonly memory = new Map<string, unknown>()
+  /** facts this run read or wrote: what the next snapshot holds */
+  private readonly used = new Set<string>()
+  private dirty = false
+  private snapshotFile?: string
+
   constructor (private readonly dir: string) {}
 
   private file (kind: string, key: string): string {
@@ -15,13 +33,50 @@ export class DiskFacts implements FactCache {
     return path.join(this.dir, kind, h.slice(0, 2), h.slice(2) + '.json')
   }
 
+  /** Loads the snapshot named by `name` (e.g. the project folder); `saveSnapshot` rewrites it. */
+  async loadSnapshot (name: string): Promise<number> {
+    const h = crypto.createHash('sha256').update(name).digest('hex')
+    this.snapshotFile = path.join(this.dir, 'snapshots', `${h}.json`)
+    try {
+      const snap = JSON.parse(await fs.readFile(this.snapshotFile, 'utf8')) as Snapshot
+      if (snap?.v !== SNAPSHOT_VERSION || !Array.isArray(snap.facts)) return 0
+      for (const pair of snap.facts) {
+        if (Array.isArray(pair) && typeof pair[0] === 'string') this.memory.set(pair[0], pair[1])
+      }
+      return snap.facts.length
+    } catch {
+      return 0
+    }
+  }
+
+  /** Writes the snapshot when this run read a fact it lacked or learned a new one. */
+  async saveSnapshot (): Promise<void> {
+    if (!this.snapshotFile) return
+    if (!this.dirty && this.used.size === this.memory.size) return
+    const snap: Snapshot = { v: SNAPSHOT_VERSION, facts: [...this.used].map(id => [id, this.memory.get(id)]) }
+    const tmp = `${this.snapshotFile}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`
+    try {
+      await fs.mkdir(path.dirname(this.snapshotFile), { recursive: true })
+      await fs.writeFile(tmp, JSON.stringify(snap))
+      await fs.rename(tmp, this.snapshotFile)
+      this.dirty = false
+    } catch {
+      await fs.rm(tmp, { force: true }).catch(() => {})
+    }
+  }
+
   async get<T = unknown> (kind: string, key: string): Promise<T | undefined> {
     const id = kind + '\0' + key
-    if (this.memory.has(id)) return this.memory.get(id) as T
+    if (this.memory.has(id)) {
+      this.used.add(id)
+      return this.memory.get(id) as T
+    }
     try {
       const parsed = JSON.parse(await fs.readFile(this.file(kind, key), 'utf8'))
       if (parsed?.key !== key) return undefined
       this.memory.set(id, parsed.value)
+      this.used.add(id)
+      this.dirty = true
       return parsed.value as T
     } catch {
       return undefined
@@ -29,7 +84,10 @@ export class DiskFacts implements FactCache {
   }
 
   async set (kind: string, key: string, value: unknown): Promise<void> {
-    this.memory.set(kind + '\0' + key, value)
+    const id = kind + '\0' + key
+    this.memory.set(id, value)
+    this.used.add(id)
+    this.dirty = true
     const file = this.file(kind, key)
     const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`
     try {

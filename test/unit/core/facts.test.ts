@@ -153,3 +153,53 @@ describe('MemoryFacts', () => {
     expect(await new MemoryFacts().get('a', 'k')).toBeUndefined()
   })
 })
+
+describe('DiskFacts snapshot', () => {
+  it('a new instance finds the facts of the last run in the snapshot, without the per-fact files', async () => {
+    const a = new DiskFacts(dir)
+    await a.loadSnapshot('/project')
+    await a.set('scan', sha512(1), { capabilities: ['network'] })
+    await a.saveSnapshot()
+    await fs.rm(path.join(dir, 'scan'), { recursive: true })
+    const b = new DiskFacts(dir)
+    expect(await b.loadSnapshot('/project')).toBe(1)
+    expect(await b.get('scan', sha512(1))).toEqual({ capabilities: ['network'] })
+  })
+
+  it('a fact missing from the snapshot is still read from its file, and the snapshot is rewritten with it', async () => {
+    await new DiskFacts(dir).set('scan', sha512(2), 'two')
+    const a = new DiskFacts(dir)
+    expect(await a.loadSnapshot('/project')).toBe(0)
+    expect(await a.get('scan', sha512(2))).toBe('two')
+    await a.saveSnapshot()
+    const b = new DiskFacts(dir)
+    expect(await b.loadSnapshot('/project')).toBe(1)
+  })
+
+  it('keeps only the facts the last run used, and snapshots are per project', async () => {
+    const a = new DiskFacts(dir)
+    await a.loadSnapshot('/project')
+    await a.set('k', 'old', 1)
+    await a.set('k', 'kept', 2)
+    await a.saveSnapshot()
+    const b = new DiskFacts(dir)
+    await b.loadSnapshot('/project')
+    expect(await b.get('k', 'kept')).toBe(2)
+    await b.saveSnapshot()
+    const c = new DiskFacts(dir)
+    expect(await c.loadSnapshot('/project')).toBe(1)
+    expect(await new DiskFacts(dir).loadSnapshot('/other')).toBe(0)
+  })
+
+  it('an unreadable snapshot is no snapshot', async () => {
+    const a = new DiskFacts(dir)
+    await a.loadSnapshot('/project')
+    await a.set('k', 'x', 1)
+    await a.saveSnapshot()
+    const [file] = await listFiles(path.join(dir, 'snapshots'))
+    await fs.writeFile(file!, '{"v":1,"facts":[["k\\u0000x"')
+    const b = new DiskFacts(dir)
+    expect(await b.loadSnapshot('/project')).toBe(0)
+    expect(await b.get('k', 'x')).toBe(1)
+  })
+})
