@@ -24,6 +24,22 @@ export function reduceVersionDoc (doc: Record<string, any>): Record<string, any>
 }
 
 /**
+ * What the trust ranking reads of a version document: whether it has
+ * attestations, registry signatures (keyids only) and a trusted publisher.
+ * A large packument shrinks to a few bytes per version.
+ */
+export function reduceTrustDoc (doc: Record<string, any>): Record<string, any> {
+  const dist = doc?.dist ?? {}
+  const out: Record<string, any> = { dist: {} }
+  if (dist.attestations && typeof dist.attestations === 'object') out.dist.attestations = dist.attestations
+  if (Array.isArray(dist.signatures) && dist.signatures.length) {
+    out.dist.signatures = dist.signatures.map((s: any) => ({ keyid: s?.keyid }))
+  }
+  if (doc?._npmUser?.trustedPublisher) out._npmUser = { trustedPublisher: doc._npmUser.trustedPublisher }
+  return out
+}
+
+/**
  * The packument as it stood when `version` was published: that version and
  * every earlier one (by `time`), reduced to what the trust and release-age
  * checks read. Undefined when the packument has no time for the version
@@ -38,7 +54,7 @@ export function packumentUpTo (packument: Record<string, any>, version: string):
   for (const [v, doc] of Object.entries<any>(packument.versions)) {
     const t = Date.parse(time[v] ?? '')
     if (!Number.isFinite(t) || t > at) continue
-    versions[v] = reduceVersionDoc(doc)
+    versions[v] = reduceTrustDoc(doc)
     times[v] = time[v]
   }
   return { name: packument.name, versions, time: times }
@@ -46,4 +62,6 @@ export function packumentUpTo (packument: Record<string, any>, version: string):
 
 export const versionDocKey = (registry: string, name: string, version: string, integrity: string) =>
   `${registry} ${name}@${version} ${integrity}`
+/** facts kind of the packumentUpTo views */
+export const UP_TO_FACT = 'packument-upto-v2'
 export const upToKey = (registry: string, name: string, version: string) => `${registry} ${name}@${version}`

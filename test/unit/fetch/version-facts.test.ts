@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { packumentUpTo, reduceVersionDoc } from '../../../lib/fetch/version-facts.js'
+import { trustLevelOf } from '../../../lib/evidence/trust.js'
 
 const packument = {
   name: 'p',
@@ -19,6 +20,18 @@ describe('packumentUpTo', () => {
     expect(up.versions['1.0.0'].dist.attestations).toEqual({ url: 'u' })
     expect(up.versions['1.0.0']._npmUser.trustedPublisher).toEqual({ id: 'gh' })
     expect(up.versions['1.0.0'].readme).toBeUndefined()
+    // only what the trust ranking reads: no tarball, integrity or signature bytes
+    expect(up.versions['1.1.0']).toEqual({ dist: { signatures: [{ keyid: 'k' }] } })
+    expect(up.versions['1.0.0'].dist.integrity).toBeUndefined()
+  })
+
+  it('ranks the same as the full packument', () => {
+    for (const v of ['1.0.0', '1.1.0', '2.0.0']) {
+      const up = packumentUpTo(packument, v)!
+      for (const [ver, doc] of Object.entries(up.versions)) {
+        expect(trustLevelOf(doc), `${v}: ${ver}`).toBe(trustLevelOf((packument.versions as any)[ver]))
+      }
+    }
   })
 
   it('is undefined without a publish time (nothing immutable to keep)', () => {
