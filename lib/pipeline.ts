@@ -4,7 +4,7 @@
 // value and raised before anything is written.
 import { SafeInstallError } from './errors.js'
 import type { CheckContext, EvidenceCheck, FactCache } from './evidence/check.js'
-import { packumentUpTo, upToKey } from './fetch/version-facts.js'
+import { packumentUpTo, UP_TO_FACT, upToKey } from './fetch/version-facts.js'
 import { trustSkipped } from './evidence/trust.js'
 import { RegistryClient } from './fetch/client.js'
 import { DiskFacts } from './fetch/facts.js'
@@ -103,6 +103,11 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
   try {
     const recovered = writes && hooks.writer ? await hooks.writer.recover(options) : []
 
+    // the project's facts snapshot loads while Arborist reads the lockfile
+    const paths = storePaths(options.cache)
+    const facts = new DiskFacts(paths.facts)
+    const snapshot = facts.loadSnapshot(options.prefix)
+
     // 2. the plan
     const loaded: LoadedPlan = await time('plan', () => loadPlan(options, options.command === 'install'
       ? { mode: 'resolve', add: request.add }
@@ -124,9 +129,8 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     const client = new RegistryClient(options)
     const p = options.policy
     const packuments = new Packuments(client, p.minReleaseAgeDays > 0 || p.strictReleaseAge || !trustSkipped(p))
-    const paths = storePaths(options.cache)
     const notes: RunNote[] = []
-    const facts = new DiskFacts(paths.facts)
+    await snapshot
     const ctx: CheckContext = {
       options,
       plan,
@@ -150,10 +154,12 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       if (e.bundled) evidence.set(e.location, { integritySource: 'bundled', scripts: [] })
       else if (isLocalSource(e.source)) evidence.set(e.location, { integritySource: 'link', scripts: [] })
     }
+    const writer = writes ? hooks.writer : undefined
+    const held = writer?.holds ? (integrity: string) => writer.holds!(integrity, options) : undefined
     let done = 0
     const concurrency = Math.max(4, Number(options.npmFlat.maxSockets ?? 16))
     await time('fetch', () => mapLimit(fetched, concurrency, async entry => {
-      const outcome = await verifyEntry(entry, { options, client, packuments, paths, registries, urls, facts })
+      const outcome = await verifyEntry(entry, { options, client, packuments, paths, registries, urls, facts, held })
       hooks.progress?.(++done, fetched.length)
       if (!outcome.ok) { violations.push(...outcome.violations); return }
       const pkg = outcome.pkg
@@ -183,6 +189,8 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
         violations.push(...(res.violations ?? []))
       }
     })
+    // what was learned is kept even when the run refuses
+    await facts.saveSnapshot()
     const warnings = [...policyViolations, ...violations].filter(v => v.severity === 'warning')
     if (violations.some(v => v.severity !== 'warning')) refuse(sortViolations(violations), 'found while verifying packages')
 
@@ -217,13 +225,13 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
 /** Memoized per run; across runs the immutable view of `name@version` comes from the facts cache. */
 async function cachedUpTo (facts: FactCache, packuments: Packuments, name: string, registry: string, version: string): Promise<any | undefined> {
   const key = upToKey(registry, name, version)
-  const hit = await facts.get<any>('packument-upto-v1', key)
+  const hit = await facts.get<any>(UP_TO_FACT, key)
   if (hit) return hit
   const full = await packuments.complete(name, registry)
   if (!full) return full
   const upTo = packumentUpTo(full, version)
   if (!upTo) return full
-  await facts.set('packument-upto-v1', key, upTo)
+  await facts.set(UP_TO_FACT, key, upTo)
   return upTo
 }
 

@@ -2,11 +2,14 @@
 // npm cache folder. The writer installs only from here, so nothing that was
 // not verified in this run can reach node_modules. npm's own cache is read
 // as a second source; both are re-verified on every read (SCVS 4.14).
+import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
+import ssri from 'ssri'
 
 const require = createRequire(import.meta.url)
 const cacache = require('cacache')
+const contentPath: (cache: string, integrity: string) => string = require('cacache/lib/content/path.js')
 
 export interface StorePaths {
   /** safe-install's verified tarball store (a cacache) */
@@ -48,4 +51,19 @@ export async function readVerified (cachePath: string, integrity: string): Promi
 
 export async function putVerified (cachePath: string, key: string, data: Buffer, integrity: string): Promise<void> {
   await cacache.put(cachePath, key, data, { integrity })
+}
+
+/**
+ * The same read, synchronously (for a check that asks for file contents of a
+ * package whose bytes the fetch step did not need to load). Undefined when
+ * the content is missing or does not match.
+ */
+export function readVerifiedSync (cachePath: string, integrity: string): Buffer | undefined {
+  let data: Buffer
+  try {
+    data = fs.readFileSync(contentPath(cachePath, integrity))
+  } catch {
+    return undefined
+  }
+  return ssri.checkData(data, integrity) ? data : undefined
 }

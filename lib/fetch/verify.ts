@@ -13,7 +13,7 @@ import { checkTarballUrl, type RegistryConfig, registryFor } from '../policy/loc
 import type { PlanEntry, TarEntry, VerifiedPackage, Violation } from '../types.js'
 import type { RegistryClient } from './client.js'
 import type { Packuments } from './packuments.js'
-import { putVerified, readVerified, type StorePaths } from './store.js'
+import { putVerified, readVerified, readVerifiedSync, type StorePaths } from './store.js'
 import { indexTarball, type TarIndex } from './tar-index.js'
 import { reduceVersionDoc, versionDocKey } from './version-facts.js'
 import type { FactCache } from '../evidence/check.js'
@@ -28,6 +28,12 @@ export interface VerifyDeps {
   urls: ReadonlyMap<string, string>
   /** immutable facts by integrity (version documents the registry agreed with) */
   facts?: FactCache
+  /**
+   * True when the writer already holds this integrity's files, extracted from
+   * bytes verified in an earlier run and checked unchanged before use: then
+   * the tarball need not be read (its listing is a cached fact).
+   */
+  held?: (integrity: string) => boolean
 }
 
 export type VerifyOutcome =
@@ -88,17 +94,22 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
     }
   }
 
+  // the list of entries and the manifest never change for an integrity: parse
+  // each tarball once ever; file contents are read again only if a check asks
+  let listing = await deps.facts?.get<TarListing>('tar-listing-v1', integrity)
+  const skipBytes = listing !== undefined && deps.held?.(integrity) === true
+
   let data: Buffer | undefined
   let from: 'network' | 'cache' = 'cache'
   let corrupt = false
   let cameFrom: string | undefined
-  for (const cachePath of [deps.paths.store, deps.paths.npmCache]) {
+  for (const cachePath of skipBytes ? [] : [deps.paths.store, deps.paths.npmCache]) {
     const read = await readVerified(cachePath, integrity)
     if (read.status === 'hit') { data = read.data; cameFrom = cachePath; break }
     if (read.status === 'corrupt') corrupt = true
   }
 
-  if (!data) {
+  if (!data && !skipBytes) {
     if (deps.options.offline) {
       return corrupt
         ? refuse('ESICACHECORRUPT', `the cached tarball of ${spec} does not match its integrity (corrupt or tampered cache); it was evicted, and --offline forbids fetching it again`, 'run again without --offline to refetch it')
@@ -110,13 +121,10 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
     data = got.data
   }
 
-  // the list of entries and the manifest never change for an integrity: parse
-  // each tarball once ever; file contents are read again only if a check asks
   let index: TarIndex | undefined
-  let listing = await deps.facts?.get<TarListing>('tar-listing-v1', integrity)
   if (!listing) {
     try {
-      index = indexTarball(data)
+      index = indexTarball(data!)
     } catch (err) {
       return refuse('ESITARPATH', `${spec} is not a readable tarball: ${(err as Error).message}`)
     }
@@ -140,10 +148,11 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
   }
   if (violations.length) return { ok: false, violations }
   if (index) await deps.facts?.set('tar-listing-v1', integrity, listing)
-  if (cameFrom !== deps.paths.store) {
+  if (data && cameFrom !== deps.paths.store) {
     await putVerified(deps.paths.store, `safe-install:${spec}`, data, integrity)
   }
   let bytes: Buffer | undefined = data
+  let loaded = data !== undefined
   const pkg: VerifiedPackage = {
     entry,
     integrity,
@@ -154,6 +163,11 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
     registryManifest,
     files: listing.files,
     readFile: (p: string) => {
+      if (!bytes && !loaded) {
+        // the fetch step skipped the bytes; a check wants contents after all
+        loaded = true
+        bytes = readVerifiedSync(deps.paths.store, integrity) ?? readVerifiedSync(deps.paths.npmCache, integrity)
+      }
       if (!index && bytes) index = indexTarball(bytes)
       return index?.contents.get(p)
     },

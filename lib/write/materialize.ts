@@ -22,7 +22,7 @@ import type { Options } from '../options.js'
 import { installedNodes } from '../plan/load.js'
 import type { RunNote } from '../types.js'
 import { createImporter, type FileImporter, type ImportKind } from './import-file.js'
-import { contentStoreRoot, ensureEntries, execMode, type FileRow, type StoreEntry, type StoreEvent } from './store.js'
+import { contentStoreRoot, ensureEntries, entryDir, execMode, type FileRow, type StoreEntry, type StoreEvent } from './store.js'
 import { recoverSwap, STAGING, StagedSwap } from './swap.js'
 import type { TreeWriter, WriteInput } from './writer.js'
 
@@ -81,6 +81,15 @@ export class MaterializeWriter implements TreeWriter {
 
   async recover (options: Options): Promise<string[]> {
     return recoverSwap(options.prefix)
+  }
+
+  // an entry with its index is complete; ensureEntries checks its files before use
+  holds (integrity: string, options: Options): boolean {
+    try {
+      return fs.existsSync(path.join(entryDir(contentStoreRoot(options.cache), integrity), 'index.json'))
+    } catch {
+      return false
+    }
   }
 
   /** Resolves when the previous trees of the last write are removed. Await before exit (or before releasing the lock). */

@@ -19,6 +19,12 @@ export interface WriteInput {
 export interface TreeWriter {
   /** Recovers from an interrupted earlier write (call under the project lock). */
   recover (options: Options): Promise<string[]>
+  /**
+   * True when the writer already holds the files of this integrity, made from
+   * bytes verified in an earlier run and checked unchanged before they are
+   * used; the fetch step then need not read the tarball again.
+   */
+  holds? (integrity: string, options: Options): boolean
   /** Writes the tree; on failure the previous tree is back as it was, and it throws ESIWRITE. */
   write (input: WriteInput): Promise<void>
   /** What the last write wants the user told (store entries repaired, copy fallback). */

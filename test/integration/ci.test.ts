@@ -236,11 +236,20 @@ describe('safe-install ci: the cache is verified too (SCVS 4.14)', () => {
     for (const f of files) { fs.chmodSync(f, 0o644); fs.writeFileSync(f, 'poisoned') }
     return files.length
   }
+  /** without the extracted store, the tarball must be read (and checked) again */
+  function dropExtracted (cache: string) {
+    const store = path.join(cache, '_safe-install', 'store')
+    // folders only: the files are hard links shared with node_modules
+    const walk = (d: string) => { fs.chmodSync(d, 0o755); for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name)) }
+    walk(store)
+    fs.rmSync(store, { recursive: true })
+  }
 
   it('online: a poisoned cache entry is evicted and fetched again', async () => {
     s = await setup([{ name: 'leaf', version: '1.0.0' }], { dependencies: { leaf: '1.0.0' } })
     expect((await s.si(['ci'])).code).toBe(0)
     expect(poison(s.project.cache)).toBe(1)
+    dropExtracted(s.project.cache)
     fs.rmSync(path.join(s.project.dir, 'node_modules'), { recursive: true })
     const { code, report } = await s.siJson(['ci'])
     expect(code).toBe(0)
@@ -253,10 +262,22 @@ describe('safe-install ci: the cache is verified too (SCVS 4.14)', () => {
     expect((await s.si(['ci'])).code).toBe(0)
     const before = snapshotTree(path.join(s.project.dir, 'node_modules'))
     poison(s.project.cache)
+    dropExtracted(s.project.cache)
     const { code, report } = await s.siJson(['ci', '--offline'])
     expect(codes(report)).toEqual(['ESICACHECORRUPT'])
     expect(code).toBe(1)
     expect(diffTrees(before, snapshotTree(path.join(s.project.dir, 'node_modules')))).toEqual([])
+  })
+
+  it('a warm install takes files from the verified store entries and does not need the tarballs again', async () => {
+    s = await setup([{ name: 'leaf', version: '1.0.0' }], { dependencies: { leaf: '1.0.0' } })
+    expect((await s.si(['ci'])).code).toBe(0)
+    poison(s.project.cache)
+    fs.rmSync(path.join(s.project.dir, 'node_modules'), { recursive: true })
+    const { code, report } = await s.siJson(['ci', '--offline'])
+    expect(code).toBe(0)
+    expect(report.stats.fromNetwork).toBe(0)
+    expect(fs.readFileSync(path.join(s.project.dir, 'node_modules/leaf/package.json'), 'utf8')).toMatch(/"leaf"/)
   })
 })
 
