@@ -179,10 +179,25 @@ export function signatureViolations (outcome: SignatureOutcome, pkg: VerifiedPac
   }
 }
 
+/** facts kind: verified signatures by `<registry> <sha512 integrity>` */
+export const SIG_FACT = 'sig-v2'
+
+/**
+ * Whether a cached verdict still holds: the key that verified it is still
+ * listed for signatures, with the same expiry as when it was verified (a
+ * registry revokes a key by moving its expiry). Pure.
+ */
+export function stillTrusted (keyid: string | undefined, keyExpires: string | null | undefined, keys: readonly RegistryKey[]): boolean {
+  if (!keyid) return false
+  return keysFor(keys, 'npm:signatures').some(k => k.keyid === keyid && (k.expires ?? null) === (keyExpires ?? null))
+}
+
 interface SigFact {
   readonly name: string
   readonly version: string
   readonly outcome: SignatureOutcome
+  /** the verifying key's expiry when it verified (null: none) */
+  readonly keyExpires?: string | null
 }
 
 /** The registry signature of one package: cached fact, or keys + version document + crypto. */
@@ -193,13 +208,15 @@ export async function signatureFor (pkg: VerifiedPackage, ctx: CheckContext, run
     return { outcome: { status: 'not-checked', reason: `not from a registry (${pkg.entry.source})` }, registry }
   }
   const sri = sha512Integrity(pkg.integrity)
-  if (sri) {
-    const fact = await ctx.facts.get<SigFact>('sig', sri).catch(() => undefined)
-    if (fact && fact.name === name && fact.version === version && fact.outcome?.status === 'verified') {
-      return { outcome: fact.outcome, registry, fromCache: true }
-    }
-  }
+  // a verdict is cached per registry and integrity, and reused only while the
+  // key that verified it is still one of the registry's keys and unexpired
+  const factKey = sri ? `${registryKey(registry)} ${sri}` : undefined
+  const fact = factKey ? await ctx.facts.get<SigFact>(SIG_FACT, factKey).catch(() => undefined) : undefined
   const keySet = await run.keys(ctx).get(registry, ctx)
+  if (fact && fact.name === name && fact.version === version && fact.outcome?.status === 'verified' &&
+    stillTrusted(fact.outcome.keyid, fact.keyExpires, keySet.keys)) {
+    return { outcome: { ...fact.outcome, keySource: keySet.source ?? fact.outcome.keySource }, registry, fromCache: true }
+  }
   if (!keysFor(keySet.keys, 'npm:signatures').length) {
     return { outcome: { status: 'not-checked', reason: keySet.reason ?? 'the registry publishes no signing keys' }, registry }
   }
@@ -232,8 +249,9 @@ export async function signatureFor (pkg: VerifiedPackage, ctx: CheckContext, run
   if (outcome.status === 'invalid' && doc.dist?.integrity && sha512Integrity(doc.dist.integrity) !== sri) {
     outcome = { ...outcome, reason: `${outcome.reason} (the registry's integrity ${doc.dist.integrity} differs from the lockfile's)` }
   }
-  if (outcome.status === 'verified' && sri) {
-    await ctx.facts.set('sig', sri, { name, version, outcome } satisfies SigFact).catch(() => {})
+  if (outcome.status === 'verified' && factKey) {
+    const keyExpires = keySet.keys.find(k => k.keyid === outcome.keyid)?.expires ?? null
+    await ctx.facts.set(SIG_FACT, factKey, { name, version, outcome, keyExpires } satisfies SigFact).catch(() => {})
   }
   return { outcome, registry }
 }

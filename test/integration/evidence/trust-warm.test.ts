@@ -89,7 +89,8 @@ describe('warm reinstall: no evidence requests', { timeout: SLOW }, () => {
     const warm = await s.siJson(['ci'])
     expect(warm.code).toBe(0)
     expect(warm.report.stats.fromCache).toBe(4)
-    expect(evidenceRequests(reg.requests)).toEqual([])
+    // only the registry's keys, once: a cached verdict counts while its key is still served
+    expect(evidenceRequests(reg.requests)).toEqual(['/-/npm/v1/keys'])
     expect(reg.requests.some(r => r.path.endsWith('.tgz'))).toBe(false)
     for (const name of ['sigstore', 'leaf', 'tuf-js', 'make-fetch-happen']) {
       expect(evidenceOf(warm.report, name).signature).toMatchObject({ status: 'verified', keyid: reg.keyId })
@@ -98,5 +99,14 @@ describe('warm reinstall: no evidence requests', { timeout: SLOW }, () => {
     // the Sigstore trusted root was not even loaded (its note comes with loading it)
     expect(warm.report.notes.some((n: any) => /Sigstore trusted root/.test(n.message))).toBe(false)
     expect(fs.existsSync(path.join(s.nodeModules, 'sigstore/package.json'))).toBe(true)
+
+    // the registry no longer lists the key: the cached verdicts are not reused
+    reg.setKeysServed(false)
+    fs.rmSync(s.nodeModules, { recursive: true })
+    const after = await s.siJson(['ci'])
+    expect(after.code).toBe(0)
+    for (const name of ['sigstore', 'leaf', 'tuf-js', 'make-fetch-happen']) {
+      expect(evidenceOf(after.report, name).signature.status).toBe('not-checked')
+    }
   })
 })

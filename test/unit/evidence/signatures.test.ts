@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { verifyRegistrySignature, signaturesCheck } from '../../../lib/evidence/signatures.js'
+import { verifyRegistrySignature, signaturesCheck, stillTrusted } from '../../../lib/evidence/signatures.js'
 import { EvidenceRun } from '../../../lib/evidence/run.js'
 import { parseNpmKeys, type RegistryKeySet } from '../../../lib/evidence/keys.js'
 import {
@@ -102,12 +102,18 @@ describe('signaturesCheck', () => {
     expect(res.violations).toEqual([])
     expect(ctx.notes.some(n => n.check === 'signatures' && /offline copy/.test(n.message))).toBe(true)
 
-    // warm reinstall: a new run, same fact cache: no keys, no packument, no crypto
+    // warm reinstall: a new run, same fact cache: the keys are loaded (the
+    // verdict counts only while its key is still trusted), no packument, no crypto
     const warm = fakeCtx({ factStore: ctx.factStore })
-    const again = await signaturesCheck(new EvidenceRun({ tuf: { target: () => { throw new Error('TUF must not be used') } } })).check!(realPkg(), warm)
+    const again = await signaturesCheck(offlineRun()).check!(realPkg(), warm)
     expect(again.evidence?.signature).toMatchObject({ status: 'verified', keyid: REAL_KEYID })
-    expect(warm.calls).toEqual([])
-    expect(warm.notes).toEqual([])
+    expect(warm.calls.filter(c => !c.includes('/-/npm/v1/keys'))).toEqual([])
+
+    // the same verdict is not reused once the registry's keys no longer hold that key
+    const rotated = fakeCtx({ factStore: ctx.factStore, packuments: { [`${PUBLIC} sigstore`]: realPackument() } })
+    const noKeys = new EvidenceRun({ tuf: { target: async () => undefined } })
+    const after = await signaturesCheck(noKeys).check!(realPkg(), rotated)
+    expect(after.evidence?.signature?.status).not.toBe('verified')
   })
 
   it('refuses a tampered lockfile integrity (ESISIGINVALID), even with signatures=verify', async () => {
@@ -182,5 +188,21 @@ describe('signaturesCheck', () => {
     const res = await signaturesCheck(offlineRun()).check!(fakePkg({ name: 'g', version: '1.0.0', integrity: REAL_INTEGRITY, source: 'git' }), fakeCtx({ options: fakeOptions({ signatures: 'require' }) }))
     expect(res.evidence?.signature?.status).toBe('not-checked')
     expect(res.violations).toEqual([])
+  })
+})
+
+describe('stillTrusted: when a cached verdict may be reused', () => {
+  const key = { keyid: 'SHA256:k', keytype: 'ecdsa-sha2-nistp256', scheme: 'ecdsa-sha2-nistp256', key: 'AAAA', usage: 'npm:signatures' } as any
+  it('only while the key that verified it is still listed for signatures, with the same expiry', () => {
+    expect(stillTrusted('SHA256:k', null, [key])).toBe(true)
+    expect(stillTrusted('SHA256:k', null, [])).toBe(false)
+    expect(stillTrusted('SHA256:other', null, [key])).toBe(false)
+    expect(stillTrusted(undefined, null, [key])).toBe(false)
+    // an expiry set or moved since: revoked, verify again (with the publish time)
+    expect(stillTrusted('SHA256:k', null, [{ ...key, expires: '2026-01-01T00:00:00Z' }])).toBe(false)
+    expect(stillTrusted('SHA256:k', '2025-01-13T00:00:00Z', [{ ...key, expires: '2024-06-01T00:00:00Z' }])).toBe(false)
+    // an expired key keeps vouching for what it signed before it expired
+    expect(stillTrusted('SHA256:k', '2025-01-13T00:00:00Z', [{ ...key, expires: '2025-01-13T00:00:00Z' }])).toBe(true)
+    expect(stillTrusted('SHA256:k', null, [{ ...key, usage: 'npm:attestations' }])).toBe(false)
   })
 })
