@@ -244,6 +244,13 @@ async function once (config, label) {
   const run = { ...m, loadavg: os.loadavg(), signatures: tally('signature'), provenance: tally('provenance'), timings: report.timings }
   const publishAttestations = (report.packages ?? []).filter(p => p.evidence?.provenance?.publishAttestation === 'verified').length
   run.publishAttestationsVerified = publishAttestations
+  const unverified = (t) => Object.keys(t).filter(k => k !== 'verified' && k !== 'none')
+  if (config === 'evidence' && (unverified(run.signatures).length || unverified(run.provenance).length ||
+    !run.provenance.verified || publishAttestations !== run.provenance.verified)) {
+    log(`${config}: not every package verified: signatures ${JSON.stringify(run.signatures)}, provenance ${JSON.stringify(run.provenance)}, publish attestations verified ${publishAttestations}`)
+    await registry.stop()
+    process.exit(1)
+  }
   log(`${label} ${config}: wall ${m.wall.toFixed(2)} s, cpu ${m.cpu?.toFixed(2)} s, rss ${m.rssMB} MB; signatures ${JSON.stringify(run.signatures)}, provenance ${JSON.stringify(run.provenance)}, publish attestations verified ${publishAttestations}; load ${loadavg()}`)
   if (!opt.keep) rm(path.join(work, config))
   return run
