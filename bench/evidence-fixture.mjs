@@ -132,8 +132,11 @@ async function tarballs (pkgs) {
     }
     return found
   }
+  // what npm did not fetch last time (other platforms): no reason to ask again
+  const skippedFile = path.join(root, `not-fetched-${opt.project}.json`)
+  const skipped = new Set(JSON.parse(readText(skippedFile) || '[]'))
   let found = await read()
-  if (found.size < pkgs.length) {
+  if (pkgs.some(p => !found.has(p.integrity) && !skipped.has(p.integrity))) {
     log(`filling the tarball cache (${pkgs.length - found.size} of ${pkgs.length} missing): npm ci --ignore-scripts in a copy of ${opt.project}`)
     const fill = path.join(root, 'fill')
     rm(fill)
@@ -143,6 +146,7 @@ async function tarballs (pkgs) {
     if (r.status !== 0) die(`npm ci failed:\n${redact(tail(r.stdout + r.stderr))}`)
     rm(fill)
     found = await read()
+    fs.writeFileSync(skippedFile, JSON.stringify(pkgs.filter(p => !found.has(p.integrity)).map(p => p.integrity)))
   }
   return found
 }
