@@ -211,6 +211,12 @@ function peekStatement (json: any): any {
   }
 }
 
+/** The key hint of a bundle signed by a public key (JSON form), if it is one. */
+function publicKeyHint (json: any): string | undefined {
+  const hint = json?.verificationMaterial?.publicKey?.hint
+  return typeof hint === 'string' ? hint : undefined
+}
+
 /** Verifies a DSSE bundle (signature, certificate chain or key, transparency log) and returns its verified statement. */
 function openBundle (json: unknown, expect: 'certificate' | 'public-key', trust: PreparedTrust): OpenedBundle {
   const bundle = bundleFromJSON(json)
@@ -270,7 +276,7 @@ export function verifyAttestations (input: VerifyAttestationsInput): ProvenanceO
     return { status: 'not-checked', reason: 'the registry advertised attestations but served none', trustedRootSource }
   }
   const keys = input.keys ?? NO_KEYS
-  const hasAttestationKeys = keysFor(keys, 'npm:attestations').length > 0
+  const attestationKeyIds = new Set(keysFor(keys, 'npm:attestations').map(k => k.keyid))
   const tm = trustMaterialFor(input.trustedRoot, keys)
 
   let fields: (ProvenanceFields & { rekorLogIndex?: string }) | undefined
@@ -310,9 +316,18 @@ export function verifyAttestations (input: VerifyAttestationsInput): ProvenanceO
         problems.push(`provenance: ${errorMessage(err)}`)
       }
     } else if (predicateType === NPM_PUBLISH_V01) {
-      if (!hasAttestationKeys) {
+      if (!attestationKeyIds.size) {
         notes.push('the publish attestation was not checked: no registry attestation keys')
-        publishAttestation = undefined
+        if (publishAttestation === 'absent') publishAttestation = undefined
+        continue
+      }
+      // Signed by a key the registry does not serve (npm's own key, behind a
+      // registry with keys of its own): npm reports a missing key, not a bad
+      // signature. A bundle naming a served key must verify.
+      const hint = publicKeyHint(entry?.bundle)
+      if (hint !== undefined && !attestationKeyIds.has(hint)) {
+        notes.push(`the publish attestation was not checked: it is signed by key ${hint}, which the registry does not serve`)
+        if (publishAttestation === 'absent') publishAttestation = undefined
         continue
       }
       try {
@@ -353,6 +368,13 @@ export function verifyAttestations (input: VerifyAttestationsInput): ProvenanceO
   }
 }
 
+/** The signatures check's cached fact (see signatures.ts). */
+interface SigFact {
+  readonly name: string
+  readonly version: string
+  readonly outcome?: { readonly status?: string }
+}
+
 interface ProvFact {
   readonly name: string
   readonly version: string
@@ -362,6 +384,34 @@ interface ProvFact {
 /** The attestations URL, as npm builds it: `<registry>-/npm/v1/attestations/<escaped name>@<version>`. */
 export function attestationsUrl (registry: string, name: string, version: string): string {
   return `${registry}-/npm/v1/attestations/${escapedName(name)}@${version}`
+}
+
+/**
+ * A version whose document advertises no attestations: `absent`, unless the
+ * registry is known to serve no signing evidence at all (no keys: a mirror
+ * or proxy that strips `dist.signatures`/`dist.attestations`), where the
+ * absence proves nothing and the outcome is `not-checked`. What is known is
+ * what the signatures check, which runs first, learned: a registry signature
+ * verified for these bytes (cached, so a warm run asks for no keys), or the
+ * registry's keys, which it loaded for this run. With signatures off nothing
+ * is known and no keys are fetched for this.
+ */
+async function noAttestations (pkg: VerifiedPackage, ctx: CheckContext, run: EvidenceRun, registry: string): Promise<ProvenanceOutcome> {
+  const host = registryKey(registry)
+  const absent: ProvenanceOutcome = { status: 'absent', reason: `${host} advertises no attestations for this version` }
+  if (ctx.options.policy.signatures === 'off') return absent
+  const sri = sha512Integrity(pkg.integrity)
+  const sig = sri ? await ctx.facts.get<SigFact>('sig', sri).catch(() => undefined) : undefined
+  if (sig && sig.name === pkg.entry.name && sig.version === pkg.entry.version && sig.outcome?.status === 'verified') return absent
+  const keySet = await run.keys(ctx).get(registry, ctx)
+  if (keySet.servedByRegistry !== false && keySet.keys.length > 0) return absent
+  const unknown = keySet.servedByRegistry !== false && keySet.reason?.includes('could not be fetched')
+  const why = unknown ? groupReason(keySet.reason) : `${host} serves no signing keys`
+  return {
+    status: 'not-checked',
+    reason: `${why}, so a missing attestation proves nothing (a mirror or proxy that strips signing evidence? ` +
+      '`signaturesRegistry` can name a registry that serves it)',
+  }
 }
 
 async function computeProvenance (pkg: VerifiedPackage, ctx: CheckContext, run: EvidenceRun): Promise<ProvenanceOutcome> {
@@ -374,7 +424,7 @@ async function computeProvenance (pkg: VerifiedPackage, ctx: CheckContext, run: 
 
   const { doc, registry, error } = await run.versionDoc(pkg, ctx)
   if (!doc) return { status: 'not-checked', reason: error }
-  if (!doc.dist?.attestations) return { status: 'absent', reason: `${registryKey(registry)} advertises no attestations for this version` }
+  if (!doc.dist?.attestations) return noAttestations(pkg, ctx, run, registry)
 
   const url = attestationsUrl(registry, name, version)
   let response: unknown

@@ -23,6 +23,15 @@ beforeAll(() => { tarball = realTarball() })
 let s: Setup | undefined
 afterEach(async () => { await s?.cleanup(); s = undefined })
 
+const caches: string[] = []
+/** an empty npm cache for one run (so it verifies everything again), removed after the test */
+function freshCache (): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-cache-'))
+  caches.push(dir)
+  return dir
+}
+afterEach(() => { for (const dir of caches.splice(0)) fs.rmSync(dir, { recursive: true, force: true }) })
+
 /** A registry with the real sigstore@1.0.0 (and stubs for its two dependencies). */
 async function sigstoreRegistry (opts: { keys?: boolean, attestations?: unknown, extra?: PublishSpec[] } = {}): Promise<StoreRegistry> {
   const reg = await startStoreRegistry({ keys: opts.keys })
@@ -70,7 +79,8 @@ describe('provenance: the real sigstore@1.0.0', { timeout: SLOW }, () => {
     expect(ev.provenance.publishAttestation).toBeUndefined()
     expect(ev.provenance.reason).toMatch(/publish attestation was not checked: no registry attestation keys/)
     expect(ev.identity).toMatchObject({ status: 'match', attested: 'https://github.com/sigstore/sigstore-js' })
-    expect(evidenceOf(report, 'tuf-js').provenance.status).toBe('absent')
+    // a registry that serves no keys may be stripping attestations: their absence proves nothing
+    expect(evidenceOf(report, 'tuf-js').provenance).toMatchObject({ status: 'not-checked', reason: expect.stringMatching(/serves no signing keys/) })
 
     const rootNotes = report.notes.filter((n: any) => EMBEDDED_ROOT_NOTE.test(n.message))
     expect(rootNotes).toHaveLength(1)
@@ -91,19 +101,19 @@ describe('provenance: the real sigstore@1.0.0', { timeout: SLOW }, () => {
     }
   })
 
-  it('a registry that serves its own keys but npm\'s publish attestation (signed by npm\'s key, which it does not list): ESIPROVINVALID', async () => {
-    // provenance.ts: with registry attestation keys present, a publish
-    // attestation whose key hint is not among them fails to verify, and any
-    // failing attestation makes the outcome `invalid`.
+  it('a registry that serves its own keys but npm\'s publish attestation (signed by npm\'s key, which it does not list): provenance verified, the publish attestation not checked, saying which key', async () => {
+    // as npm reports it: a missing key, not a bad signature
     const reg = await sigstoreRegistry({ keys: true, attestations: realAttestations })
     s = await setupOn(reg, { dependencies: { sigstore: '1.0.0' } })
     const { code, report } = await s.siJson(['ci'])
-    expect(code).toBe(1)
-    expect(codes(report)).toEqual(['ESIPROVINVALID'])
-    expect(report.violations[0].package).toBe('sigstore@1.0.0')
-    expect(report.violations[0].message).toMatch(/publish attestation:/)
-    expect(report.violations[0].message).toContain(NPM_REGISTRY_KEYID)
-    expect(fs.existsSync(s.nodeModules)).toBe(false)
+    expect(code).toBe(0)
+    expect(codes(report)).toEqual([])
+    const ev = evidenceOf(report, 'sigstore')
+    expect(ev.provenance).toMatchObject({ status: 'verified', commit: COMMIT })
+    expect(ev.provenance.publishAttestation).toBeUndefined()
+    expect(ev.provenance.reason).toBe(`the publish attestation was not checked: it is signed by key ${NPM_REGISTRY_KEYID}, which the registry does not serve`)
+    expect(ev.signature).toMatchObject({ status: 'verified', keyid: reg.keyId })
+    expect(fs.existsSync(path.join(s.nodeModules, 'sigstore/package.json'))).toBe(true)
   })
 
   it('a byte changed in the DSSE payload, and the real bundles served for another package: ESIPROVINVALID each', async () => {
@@ -130,7 +140,8 @@ describe('provenance: the real sigstore@1.0.0', { timeout: SLOW }, () => {
 
 describe('provenance policy: --provenance require, --provenance-require <names>', { timeout: SLOW }, () => {
   it('require: every package without attestations is ESIPROVMISSING; a name list narrows it to those names', async () => {
-    const reg = await sigstoreRegistry({ keys: false, attestations: realAttestations, extra: [{ name: 'leaf', version: '1.0.0' }] })
+    // a registry that serves its keys (and signs every version): attestations it does not advertise are absent
+    const reg = await sigstoreRegistry({ keys: true, attestations: realAttestations, extra: [{ name: 'leaf', version: '1.0.0' }] })
     s = await setupOn(reg, { dependencies: { sigstore: '1.0.0', leaf: '1.0.0' } })
 
     const all = await s.siJson(['ci', '--provenance', 'require'])
@@ -150,6 +161,49 @@ describe('provenance policy: --provenance require, --provenance-require <names>'
     expect(onlySigstore.code).toBe(0)
     expect(evidenceOf(onlySigstore.report, 'sigstore').provenance.status).toBe('verified')
     expect(evidenceOf(onlySigstore.report, 'leaf').provenance.status).toBe('absent')
+    expect(onlySigstore.report.notes.filter((n: any) => n.check === 'provenance' && /could not be checked/.test(n.message))).toEqual([])
+  })
+
+  it('behind a registry that serves no keys (a proxy that strips signing evidence): not-checked, not absent; require says it "could not be checked"', async () => {
+    const reg = await sigstoreRegistry({ keys: false, attestations: realAttestations, extra: [{ name: 'leaf', version: '1.0.0' }] })
+    s = await setupOn(reg, { dependencies: { sigstore: '1.0.0', leaf: '1.0.0' } })
+    const host = new URL(reg.url).host
+    const why = `${host} serves no signing keys, so a missing attestation proves nothing ` +
+      '(a mirror or proxy that strips signing evidence? `signaturesRegistry` can name a registry that serves it)'
+
+    const { code, report } = await s.siJson(['ci'])
+    expect(code).toBe(0)
+    for (const name of ['leaf', 'tuf-js', 'make-fetch-happen']) {
+      expect(evidenceOf(report, name).provenance).toEqual({ status: 'not-checked', reason: why })
+    }
+    // what it does advertise is still verified
+    expect(evidenceOf(report, 'sigstore').provenance.status).toBe('verified')
+    expect(report.notes.filter((n: any) => n.check === 'provenance' && /could not be checked/.test(n.message)).map((n: any) => n.message))
+      .toEqual([`3 packages could not be checked for provenance: ${why}.`])
+    fs.rmSync(s.nodeModules, { recursive: true })
+
+    const refused = await s.siJson(['ci', '--provenance', 'require'])
+    expect(refused.code).toBe(1)
+    expect(refused.report.violations.map((v: any) => [v.code, v.package]).sort())
+      .toEqual([['ESIPROVMISSING', 'leaf@1.0.0'], ['ESIPROVMISSING', 'make-fetch-happen@11.0.1'], ['ESIPROVMISSING', 'tuf-js@1.0.0']])
+    for (const v of refused.report.violations) {
+      expect(v.message).toBe(`${v.package}: provenance is required but could not be checked: ${why}`)
+      expect(v.fix).toMatch(/signaturesRegistry/)
+    }
+    expect(fs.existsSync(s.nodeModules)).toBe(false)
+
+    // the human summary: the tally and one grouped warning (a fresh cache: a full run, not an up-to-date answer)
+    const human = await s.si(['verify', '--cache', freshCache()])
+    expect(human.code).toBe(0)
+    expect(human.stdout).toMatch(/provenance: .*1 verified.*3 not-checked|provenance: .*3 not-checked.*1 verified/)
+    expect(human.stdout).toContain(`warn [provenance] 3 packages could not be checked for provenance: ${why}.`)
+
+    // stripping dist.attestations too: the package that has provenance cannot show it either
+    reg.stripEvidence(true)
+    const stripped = await s.siJson(['verify', '--provenance-require', 'sigstore', '--cache', freshCache()])
+    expect(stripped.code).toBe(1)
+    expect(codes(stripped.report)).toEqual(['ESIPROVMISSING'])
+    expect(stripped.report.violations[0].message).toBe(`sigstore@1.0.0: provenance is required but could not be checked: ${why}`)
   })
 })
 

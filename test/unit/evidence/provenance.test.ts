@@ -6,14 +6,17 @@ import {
 import { embeddedTarget } from '../../../lib/evidence/tuf.js'
 import { EvidenceRun } from '../../../lib/evidence/run.js'
 import { npmPurl } from '../../../lib/evidence/util.js'
+import { parseNpmKeys } from '../../../lib/evidence/keys.js'
 import {
-  embeddedKeys, fakeCtx, fakeOptions, fakePkg, offlineRun, PUBLIC, REAL_INTEGRITY, realAttestations, realPkg, tamperIntegrity,
+  embeddedKeys, fakeCtx, fakeOptions, fakePkg, offlineRun, PROXY, PUBLIC, REAL_INTEGRITY, realAttestations, realPkg, tamperIntegrity, testRegistryKey,
 } from './helpers.js'
 import { PUBLIC_HOST, PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
 const root = TrustedRoot.fromJSON(JSON.parse(embeddedTarget('trusted_root.json')!))
 const base = { name: 'sigstore', version: '1.0.0', integrity: REAL_INTEGRITY, trustedRoot: root, trustedRootSource: 'embedded' as const }
 const ATT_URL = `${PUBLIC}-/npm/v1/attestations/sigstore@1.0.0`
+/** the npm registry key that signed the real publish attestation */
+const NPM_KEYID = 'SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA'
 
 /** A copy of the attestations with the statement of bundle `i` edited (the signature is kept). */
 function editStatement (i: number, edit: (payload: string) => string) {
@@ -70,11 +73,34 @@ describe('verifyAttestations (offline, embedded trusted root)', () => {
     expect(out.reason).toMatch(/sha512/)
   })
 
-  it('a publish attestation signed by an unknown or expired registry key is invalid', () => {
+  it('a publish attestation signed by a key the registry does not serve: not checked, and said which key (as npm reports a missing key)', () => {
+    // e.g. a private registry with keys of its own, proxying npm's attestations
+    const own = testRegistryKey('SHA256:private-registry-key')
+    const out = verifyAttestations({ ...base, attestations: realAttestations, keys: parseNpmKeys(own.doc) })
+    expect(out.status).toBe('verified')
+    expect(out.publishAttestation).toBeUndefined()
+    expect(out.reason).toBe(`the publish attestation was not checked: it is signed by key ${NPM_KEYID}, which the registry does not serve`)
     const renamed = embeddedKeys().map(k => ({ ...k, keyid: `${k.keyid}-other` }))
-    expect(verifyAttestations({ ...base, attestations: realAttestations, keys: renamed }).publishAttestation).toBe('invalid')
+    expect(verifyAttestations({ ...base, attestations: realAttestations, keys: renamed })).toMatchObject({ status: 'verified', publishAttestation: undefined })
+    // alone, it leaves provenance absent and the publish attestation unchecked
+    const only = verifyAttestations({ ...base, attestations: { attestations: [realAttestations.attestations[1]] }, keys: renamed })
+    expect(only).toMatchObject({ status: 'absent', publishAttestation: undefined })
+    expect(only.reason).toMatch(/no provenance attestation; the publish attestation was not checked: it is signed by key SHA256:/)
+  })
+
+  it('a publish attestation naming a served key that does not verify it, or that had expired, is invalid', () => {
+    // the registry serves a key with npm's keyid but other key material
+    const impostor = parseNpmKeys(testRegistryKey(NPM_KEYID).doc)
+    const out = verifyAttestations({ ...base, attestations: realAttestations, keys: impostor })
+    expect(out).toMatchObject({ status: 'invalid', publishAttestation: 'invalid' })
+    expect(out.reason).toMatch(/^publish attestation: /)
     const expired = embeddedKeys().map(k => ({ ...k, expires: '2023-01-01T00:00:00.000Z' }))
     expect(verifyAttestations({ ...base, attestations: realAttestations, keys: expired })).toMatchObject({ status: 'invalid', publishAttestation: 'invalid' })
+    // a tampered publish attestation by the served key stays invalid too (see above); the hint is read, not trusted
+    const rehinted = structuredClone(realAttestations)
+    rehinted.attestations[1].bundle.verificationMaterial.publicKey.hint = 'SHA256:private-registry-key'
+    const own = parseNpmKeys(testRegistryKey('SHA256:private-registry-key').doc)
+    expect(verifyAttestations({ ...base, attestations: rehinted, keys: own })).toMatchObject({ status: 'invalid', publishAttestation: 'invalid' })
   })
 
   it('without registry keys the provenance still verifies; the publish attestation is not checked', () => {
@@ -171,14 +197,17 @@ describe('provenanceCheck', () => {
 
   it('absent: fine under verify, ESIPROVMISSING when required (all or by name/scope)', async () => {
     const pkg = fakePkg({ name: '@acme/lib', version: '1.0.0', integrity: REAL_INTEGRITY, registryManifest: { dist: { integrity: REAL_INTEGRITY } } })
-    const verify = await provenanceCheck(offlineRun()).check!(pkg, fakeCtx())
+    // the registry serves its keys (so it does not strip signing evidence)
+    const fetch = { [`${PUBLIC}-/npm/v1/keys`]: testRegistryKey().doc }
+    const verify = await provenanceCheck(offlineRun()).check!(pkg, fakeCtx({ fetch }))
     expect(verify.evidence?.provenance?.status).toBe('absent')
     expect(verify.violations).toEqual([])
-    const all = await provenanceCheck(offlineRun()).check!(pkg, fakeCtx({ options: fakeOptions({ provenance: 'require' }) }))
+    const all = await provenanceCheck(offlineRun()).check!(pkg, fakeCtx({ fetch, options: fakeOptions({ provenance: 'require' }) }))
     expect(all.violations?.map(v => v.code)).toEqual(['ESIPROVMISSING'])
-    const scoped = await provenanceCheck(offlineRun()).check!(pkg, fakeCtx({ options: fakeOptions({ provenance: 'require', provenanceRequireFor: ['@acme/*'] }) }))
+    expect(all.violations?.[0].message).toBe('@acme/lib@1.0.0: provenance is required but the version has none')
+    const scoped = await provenanceCheck(offlineRun()).check!(pkg, fakeCtx({ fetch, options: fakeOptions({ provenance: 'require', provenanceRequireFor: ['@acme/*'] }) }))
     expect(scoped.violations?.map(v => v.code)).toEqual(['ESIPROVMISSING'])
-    const other = await provenanceCheck(offlineRun()).check!(pkg, fakeCtx({ options: fakeOptions({ provenance: 'require', provenanceRequireFor: ['left-pad'] }) }))
+    const other = await provenanceCheck(offlineRun()).check!(pkg, fakeCtx({ fetch, options: fakeOptions({ provenance: 'require', provenanceRequireFor: ['left-pad'] }) }))
     expect(other.violations).toEqual([])
   })
 
@@ -190,5 +219,71 @@ describe('provenanceCheck', () => {
     expect(res.violations).toEqual([])
     await check.finish!([realPkg()], ctx)
     expect(ctx.notes.map(n => n.message)).toEqual([`1 package could not be checked for provenance: attestations are advertised but ${PUBLIC_HOST} answered 404.`])
+  })
+})
+
+describe('provenance behind a registry that serves no signing evidence', () => {
+  const bare = (registry = PROXY) => fakePkg({ name: 'left-pad', version: '1.3.0', integrity: REAL_INTEGRITY, registry, registryManifest: { dist: { integrity: REAL_INTEGRITY } } })
+  const PROXY_KEYS = `${PROXY}-/npm/v1/keys`
+  const STRIPPED = /^proxy\.example\.test\/npm serves no signing keys, so a missing attestation proves nothing \(a mirror or proxy that strips signing evidence\? `signaturesRegistry` can name a registry that serves it\)$/
+
+  it('no keys (404): not-checked, not absent; required, it "could not be checked"; one note for all', async () => {
+    const check = provenanceCheck(offlineRun())
+    const ctx = fakeCtx({ options: fakeOptions({}, { registry: PROXY }) })
+    const res = await check.check!(bare(), ctx)
+    expect(res.evidence?.provenance).toMatchObject({ status: 'not-checked' })
+    expect(res.evidence?.provenance?.reason).toMatch(STRIPPED)
+    expect(res.violations).toEqual([])
+    await check.check!(fakePkg({ name: 'b', version: '1.0.0', integrity: tamperIntegrity(REAL_INTEGRITY), registry: PROXY, registryManifest: { dist: {} } }), ctx)
+    // keys are asked once per run
+    expect(ctx.calls).toEqual([PROXY_KEYS])
+    await check.finish!([], ctx)
+    expect(ctx.notes.map(n => n.message)).toEqual([
+      '2 packages could not be checked for provenance: proxy.example.test/npm serves no signing keys, so a missing attestation proves nothing ' +
+        '(a mirror or proxy that strips signing evidence? `signaturesRegistry` can name a registry that serves it).',
+    ])
+
+    const required = await provenanceCheck(offlineRun()).check!(bare(), fakeCtx({ options: fakeOptions({ provenance: 'require' }, { registry: PROXY }) }))
+    expect(required.violations?.map(v => v.code)).toEqual(['ESIPROVMISSING'])
+    expect(required.violations?.[0].message).toMatch(/^left-pad@1\.3\.0: provenance is required but could not be checked: proxy\.example\.test\/npm serves no signing keys/)
+    expect(required.violations?.[0].fix).toMatch(/signaturesRegistry/)
+  })
+
+  it('a keys document that lists none: not-checked; keys served: absent', async () => {
+    const none = await provenanceCheck(offlineRun()).check!(bare(), fakeCtx({ fetch: { [PROXY_KEYS]: { keys: [] } } }))
+    expect(none.evidence?.provenance?.reason).toMatch(STRIPPED)
+    const served = await provenanceCheck(offlineRun()).check!(bare(), fakeCtx({ fetch: { [PROXY_KEYS]: testRegistryKey().doc } }))
+    expect(served.evidence?.provenance).toEqual({ status: 'absent', reason: 'proxy.example.test/npm advertises no attestations for this version' })
+  })
+
+  it('keys that could not be fetched: not-checked, saying so', async () => {
+    const res = await provenanceCheck(offlineRun()).check!(bare(), fakeCtx({ fetch: { [PROXY_KEYS]: new Error('ECONNRESET') } }))
+    expect(res.evidence?.provenance?.status).toBe('not-checked')
+    expect(res.evidence?.provenance?.reason).toMatch(/^the registry's signing keys could not be fetched from proxy\.example\.test \(ECONNRESET\), so a missing attestation proves nothing/)
+  })
+
+  it('the public registry\'s URL, keys only from the offline copy, and its endpoint serves none: not-checked', async () => {
+    const res = await provenanceCheck(offlineRun()).check!(bare(PUBLIC), fakeCtx())
+    expect(res.evidence?.provenance?.status).toBe('not-checked')
+    expect(res.evidence?.provenance?.reason).toMatch(/serves no signing keys, so a missing attestation proves nothing/)
+  })
+
+  it('with signatures off, nothing is known about the registry\'s keys and none are fetched for this: absent', async () => {
+    const ctx = fakeCtx({ options: fakeOptions({ signatures: 'off' }) })
+    const res = await provenanceCheck(offlineRun()).check!(bare(), ctx)
+    expect(res.evidence?.provenance?.status).toBe('absent')
+    expect(ctx.calls).toEqual([])
+  })
+
+  it('a registry signature verified for these bytes (cached by the signatures check) is proof enough: absent, no keys asked for', async () => {
+    const ctx = fakeCtx()
+    await ctx.facts.set('sig', REAL_INTEGRITY, { name: 'left-pad', version: '1.3.0', outcome: { status: 'verified', keyid: 'k' } })
+    const res = await provenanceCheck(offlineRun()).check!(bare(), ctx)
+    expect(res.evidence?.provenance?.status).toBe('absent')
+    expect(ctx.calls).toEqual([])
+    // a fact about another package with the same bytes does not count
+    const other = fakeCtx({ factStore: ctx.factStore })
+    const res2 = await provenanceCheck(offlineRun()).check!(fakePkg({ name: 'right-pad', version: '1.3.0', integrity: REAL_INTEGRITY, registry: PROXY, registryManifest: { dist: {} } }), other)
+    expect(res2.evidence?.provenance?.status).toBe('not-checked')
   })
 })
