@@ -62,7 +62,9 @@ export async function main (argv: string[], io: Io = defaultIo): Promise<number>
     .alias('v', 'version')
     .alias('h', 'help')
     .epilog(exitCodeEpilog())
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    // yargs renders the help text of the command on every run (to have it
+    // ready); without wrapping that costs little when nobody asked for help
+    .wrap(argv.some(a => a === '--help' || a === '-h') || argv.length === 0 ? Math.min(110, process.stdout.columns || 100) : null)
     .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new SafeInstallError('ESIUSAGE', msg)
