@@ -368,13 +368,6 @@ export function verifyAttestations (input: VerifyAttestationsInput): ProvenanceO
   }
 }
 
-/** The signatures check's cached fact (see signatures.ts). */
-interface SigFact {
-  readonly name: string
-  readonly version: string
-  readonly outcome?: { readonly status?: string }
-}
-
 interface ProvFact {
   readonly name: string
   readonly version: string
@@ -390,19 +383,14 @@ export function attestationsUrl (registry: string, name: string, version: string
  * A version whose document advertises no attestations: `absent`, unless the
  * registry is known to serve no signing evidence at all (no keys: a mirror
  * or proxy that strips `dist.signatures`/`dist.attestations`), where the
- * absence proves nothing and the outcome is `not-checked`. What is known is
- * what the signatures check, which runs first, learned: a registry signature
- * verified for these bytes (cached, so a warm run asks for no keys), or the
- * registry's keys, which it loaded for this run. With signatures off nothing
- * is known and no keys are fetched for this.
+ * absence proves nothing and the outcome is `not-checked`. The registry's
+ * keys are the ones the signatures check (which runs first) loaded for this
+ * run; with signatures off nothing is known and no keys are fetched for this.
  */
-async function noAttestations (pkg: VerifiedPackage, ctx: CheckContext, run: EvidenceRun, registry: string): Promise<ProvenanceOutcome> {
+async function noAttestations (ctx: CheckContext, run: EvidenceRun, registry: string): Promise<ProvenanceOutcome> {
   const host = registryKey(registry)
   const absent: ProvenanceOutcome = { status: 'absent', reason: `${host} advertises no attestations for this version` }
   if (ctx.options.policy.signatures === 'off') return absent
-  const sri = sha512Integrity(pkg.integrity)
-  const sig = sri ? await ctx.facts.get<SigFact>('sig', sri).catch(() => undefined) : undefined
-  if (sig && sig.name === pkg.entry.name && sig.version === pkg.entry.version && sig.outcome?.status === 'verified') return absent
   const keySet = await run.keys(ctx).get(registry, ctx)
   if (keySet.servedByRegistry !== false && keySet.keys.length > 0) return absent
   const unknown = keySet.servedByRegistry !== false && keySet.reason?.includes('could not be fetched')
@@ -424,7 +412,7 @@ async function computeProvenance (pkg: VerifiedPackage, ctx: CheckContext, run: 
 
   const { doc, registry, error } = await run.versionDoc(pkg, ctx)
   if (!doc) return { status: 'not-checked', reason: error }
-  if (!doc.dist?.attestations) return noAttestations(pkg, ctx, run, registry)
+  if (!doc.dist?.attestations) return noAttestations(ctx, run, registry)
 
   const url = attestationsUrl(registry, name, version)
   let response: unknown
