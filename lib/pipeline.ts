@@ -156,10 +156,11 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     }
     const writer = writes ? hooks.writer : undefined
     const held = writer?.holds ? (integrity: string) => writer.holds!(integrity, options) : undefined
+    const keep = writer?.keep ? (integrity: string, data: Buffer) => writer.keep!(integrity, data, options) : undefined
     let done = 0
     const concurrency = Math.max(4, Number(options.npmFlat.maxSockets ?? 16))
     await time('fetch', () => mapLimit(fetched, concurrency, async entry => {
-      const outcome = await verifyEntry(entry, { options, client, packuments, paths, registries, urls, facts, held })
+      const outcome = await verifyEntry(entry, { options, client, packuments, paths, registries, urls, facts, held, keep })
       hooks.progress?.(++done, fetched.length)
       if (!outcome.ok) { violations.push(...outcome.violations); return }
       const pkg = outcome.pkg

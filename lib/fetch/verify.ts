@@ -34,6 +34,8 @@ export interface VerifyDeps {
    * the tarball need not be read (its listing is a cached fact).
    */
   held?: (integrity: string) => boolean
+  /** given the bytes once they passed every check here (the writer may extract them now) */
+  keep?: (integrity: string, data: Buffer) => Promise<void>
 }
 
 export type VerifyOutcome =
@@ -151,6 +153,7 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
   if (data && cameFrom !== deps.paths.store) {
     await putVerified(deps.paths.store, `safe-install:${spec}`, data, integrity)
   }
+  if (data && deps.keep) await deps.keep(integrity, data)
   let bytes: Buffer | undefined = data
   let loaded = data !== undefined
   const pkg: VerifiedPackage = {

@@ -22,7 +22,7 @@ import type { Options } from '../options.js'
 import { installedNodes } from '../plan/load.js'
 import type { RunNote } from '../types.js'
 import { createImporter, type FileImporter, type ImportKind } from './import-file.js'
-import { contentStoreRoot, ensureEntries, entryDir, execMode, type FileRow, type StoreEntry, type StoreEvent } from './store.js'
+import { buildEntry, contentStoreRoot, ensureEntries, entryDir, execMode, type FileRow, type StoreEntry, type StoreEvent } from './store.js'
 import { recoverSwap, STAGING, StagedSwap } from './swap.js'
 import type { TreeWriter, WriteInput } from './writer.js'
 
@@ -81,6 +81,13 @@ export class MaterializeWriter implements TreeWriter {
 
   async recover (options: Options): Promise<string[]> {
     return recoverSwap(options.prefix)
+  }
+
+  // extracting while the other packages are fetched saves reading, hashing
+  // and unzipping every tarball a second time in write()
+  async keep (integrity: string, data: Buffer, options: Options): Promise<void> {
+    if (this.holds(integrity, options)) return
+    await buildEntry(contentStoreRoot(options.cache), integrity, data).then(() => {}, () => {})
   }
 
   // an entry with its index is complete; ensureEntries checks its files before use

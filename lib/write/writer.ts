@@ -25,6 +25,12 @@ export interface TreeWriter {
    * used; the fetch step then need not read the tarball again.
    */
   holds? (integrity: string, options: Options): boolean
+  /**
+   * Takes a package's bytes as soon as they are verified against the lockfile
+   * (while others are still being fetched), e.g. to extract them into a
+   * content store. Never touches the project; failures are left to write().
+   */
+  keep? (integrity: string, data: Buffer, options: Options): Promise<void>
   /** Writes the tree; on failure the previous tree is back as it was, and it throws ESIWRITE. */
   write (input: WriteInput): Promise<void>
   /** What the last write wants the user told (store entries repaired, copy fallback). */
