@@ -5,6 +5,9 @@
 // worker threads:
 // - lazily: no thread starts until a bundle actually needs verifying (a warm
 //   run answers from the facts cache and never starts one);
+// - while no worker has finished starting (loading @sigstore takes a few
+//   hundred milliseconds), jobs are verified on the main thread, so a small
+//   install waits for no thread;
 // - sized from the available cores, leaving one to the main thread;
 // - each worker gets the trusted root once, then per job the attestations,
 //   the registry keys and the lockfile integrity;
@@ -28,7 +31,8 @@ export interface PoolRequest {
 }
 
 export type PoolReply = { readonly id: number, readonly outcome: ProvenanceOutcome, readonly error?: undefined } |
-  { readonly id: number, readonly error: string, readonly outcome?: undefined }
+  { readonly id: number, readonly error: string, readonly outcome?: undefined } |
+  { readonly ready: true, readonly id?: undefined }
 
 interface Job {
   readonly id: number
@@ -40,6 +44,8 @@ interface Job {
 interface Slot {
   readonly worker: Worker
   readonly roots: Set<number>
+  /** the worker has loaded its modules and takes jobs */
+  ready: boolean
   job?: Job
 }
 
@@ -70,6 +76,9 @@ export class ProvenancePool {
   readonly #rootJson = new Map<number, unknown>()
   #nextId = 0
   #broken?: string
+  #readyWaiters: Array<() => void> = []
+  /** jobs verified on a worker, and on the main thread */
+  readonly stats = { offloaded: 0, inline: 0 }
 
   constructor (opts: ProvenancePoolOptions = {}) {
     this.size = Math.max(1, opts.size ?? defaultPoolSize())
@@ -96,9 +105,26 @@ export class ProvenancePool {
     })
   }
 
+  /** starts every worker now; resolves once each is ready (or the pool runs inline) */
+  async start (): Promise<void> {
+    if (this.#broken) return
+    while (this.#slots.length < this.size && this.#start()) {}
+    await new Promise<void>(resolve => this.#whenAllReady(resolve))
+  }
+
+  #whenAllReady (resolve: () => void): void {
+    if (this.#broken || this.#slots.every(s => s.ready)) resolve()
+    else this.#readyWaiters.push(() => this.#whenAllReady(resolve))
+  }
+
+  #notifyReady (): void {
+    for (const waiter of this.#readyWaiters.splice(0)) waiter()
+  }
+
   /** ends every worker; later jobs start them again */
   async close (): Promise<void> {
     const slots = this.#slots.splice(0)
+    this.#notifyReady()
     await Promise.all(slots.map(s => s.worker.terminate().catch(() => 0)))
     // jobs a closed worker held are verified here
     for (const s of slots) if (s.job) this.#runInline(s.job)
@@ -106,10 +132,16 @@ export class ProvenancePool {
 
   #pump (): void {
     while (this.#queue.length) {
-      let slot = this.#slots.find(s => !s.job)
-      if (!slot && this.#slots.length < this.size) slot = this.#start()
-      if (!slot) return
-      this.#send(slot, this.#queue.shift()!)
+      const slot = this.#slots.find(s => s.ready && !s.job)
+      if (slot) {
+        this.#send(slot, this.#queue.shift()!)
+        continue
+      }
+      if (this.#slots.length < this.size) this.#start()
+      if (this.#broken) return
+      // no worker has started yet: do not wait for one
+      if (!this.#slots.some(s => s.ready)) this.#runInline(this.#queue.shift()!)
+      else return
     }
   }
 
@@ -122,15 +154,22 @@ export class ProvenancePool {
       this.#fail(`the worker could not start (${err instanceof Error ? err.message : String(err)})`)
       return undefined
     }
-    const slot: Slot = { worker, roots: new Set() }
+    const slot: Slot = { worker, roots: new Set(), ready: false }
     worker.unref()
     worker.on('message', (reply: PoolReply) => {
+      if (reply.id === undefined) {
+        slot.ready = true
+        this.#notifyReady()
+        this.#pump()
+        return
+      }
       const job = slot.job
       if (!job || job.id !== reply.id) return
       slot.job = undefined
       worker.unref()
+      this.stats.offloaded++
       if (reply.error !== undefined) job.reject(new Error(reply.error))
-      else job.resolve(reply.outcome)
+      else job.resolve(reply.outcome!)
       this.#pump()
     })
     const lost = (why: string) => {
@@ -177,9 +216,11 @@ export class ProvenancePool {
   #fail (why: string): void {
     this.#broken ??= why
     for (const job of this.#queue.splice(0)) this.#runInline(job)
+    this.#notifyReady()
   }
 
   #runInline (job: Job): void {
+    this.stats.inline++
     try {
       job.resolve(verifyAttestations(job.input))
     } catch (err) {

@@ -33,3 +33,6 @@ parentPort!.on('message', (msg: PoolRequest) => {
   }
   parentPort!.postMessage(reply)
 })
+
+// modules loaded: jobs may come
+parentPort!.postMessage({ ready: true } satisfies PoolReply)

@@ -26,12 +26,18 @@ function tampered () {
 }
 
 describe.skipIf(!existsSync(fileURLToPath(WORKER)))('ProvenancePool', { timeout: 60_000 }, () => {
-  it('starts no thread until a bundle needs verifying; answers as verifyAttestations does', async () => {
+  it('starts no thread until a bundle needs verifying, verifies here while it starts, then there; answers as verifyAttestations does', async () => {
     const pool = new ProvenancePool({ size: 2, workerUrl: WORKER })
     expect(pool.started).toBe(0)
     try {
-      const out = await pool.verify(input)
+      const first = await pool.verify(input)
       expect(pool.started).toBe(1)
+      expect(pool.stats).toEqual({ inline: 1, offloaded: 0 })
+      expect(first).toEqual(verifyAttestations(input))
+      await pool.start()
+      expect(pool.started).toBe(2)
+      const out = await pool.verify(input)
+      expect(pool.stats).toEqual({ inline: 1, offloaded: 1 })
       expect(pool.inline).toBeUndefined()
       expect(out).toEqual(verifyAttestations(input))
       expect(out).toMatchObject({ status: 'verified', publishAttestation: 'verified' })
@@ -40,20 +46,23 @@ describe.skipIf(!existsSync(fileURLToPath(WORKER)))('ProvenancePool', { timeout:
       expect((await pool.verify(bad)).status).toBe('invalid')
       const noKeys = { ...input, keys: undefined }
       expect(await pool.verify(noKeys)).toEqual(verifyAttestations(noKeys))
+      expect(pool.stats).toEqual({ inline: 1, offloaded: 4 })
     } finally {
       await pool.close()
     }
     expect(pool.started).toBe(0)
   })
 
-  it('runs jobs on at most `size` threads, each in order of its own', async () => {
+  it('runs jobs on at most `size` threads', async () => {
     const pool = new ProvenancePool({ size: 2, workerUrl: WORKER })
     try {
+      await pool.start()
       const jobs = Array.from({ length: 12 }, (_, i) => pool.verify(i % 3 === 2 ? { ...input, version: '1.0.1' } : input))
       expect(pool.started).toBe(2)
       const outs = await Promise.all(jobs)
       expect(outs.map(o => o.status)).toEqual(Array.from({ length: 12 }, (_, i) => i % 3 === 2 ? 'invalid' : 'verified'))
       expect(pool.started).toBe(2)
+      expect(pool.stats).toEqual({ inline: 0, offloaded: 12 })
     } finally {
       await pool.close()
     }
@@ -63,8 +72,9 @@ describe.skipIf(!existsSync(fileURLToPath(WORKER)))('ProvenancePool', { timeout:
   it('a worker that cannot run: the job, and later ones, are verified on the main thread', async () => {
     const pool = new ProvenancePool({ workerUrl: new URL('./no-such-worker.js', WORKER) })
     try {
-      expect(await pool.verify(input)).toEqual(verifyAttestations(input))
+      await pool.start()
       expect(pool.inline).toMatch(/worker/)
+      expect(await pool.verify(input)).toEqual(verifyAttestations(input))
       expect(await pool.verify(input)).toMatchObject({ status: 'verified' })
     } finally {
       await pool.close()
@@ -79,8 +89,9 @@ describe.skipIf(!existsSync(fileURLToPath(WORKER)))('ProvenancePool', { timeout:
       import fs from 'node:fs'
       const input = JSON.parse(fs.readFileSync(0, 'utf8'))
       const pool = new ProvenancePool()
+      await pool.start()
       const out = await pool.verify({ ...input, trustedRoot: TrustedRoot.fromJSON(JSON.parse(embeddedTarget('trusted_root.json'))) })
-      console.log(out.status, pool.started)`
+      console.log(out.status, pool.stats.offloaded)`
     const { trustedRoot: _, ...rest } = input
     const stdout = await new Promise<string>((resolve, reject) => {
       const child = execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), timeout: 30_000 },
