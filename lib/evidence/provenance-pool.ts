@@ -98,9 +98,10 @@ export class ProvenancePool {
 
   /** verifyAttestations(input), on a worker thread when one can run it */
   verify (input: VerifyAttestationsInput): Promise<ProvenanceOutcome> {
-    if (this.#broken) return Promise.resolve().then(() => verifyAttestations(input))
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, input, resolve, reject })
+      const job = { id: this.#nextId++, input, resolve, reject }
+      if (this.#broken) return this.#runInline(job)
+      this.#queue.push(job)
       this.#pump()
     })
   }

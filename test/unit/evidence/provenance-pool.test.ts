@@ -76,6 +76,7 @@ describe.skipIf(!existsSync(fileURLToPath(WORKER)))('ProvenancePool', { timeout:
       expect(pool.inline).toMatch(/worker/)
       expect(await pool.verify(input)).toEqual(verifyAttestations(input))
       expect(await pool.verify(input)).toMatchObject({ status: 'verified' })
+      expect(pool.stats).toEqual({ inline: 2, offloaded: 0 })
     } finally {
       await pool.close()
     }
