@@ -170,7 +170,10 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       if (scripts.length) scriptsSkipped.push({ name: entry.name, version: entry.version, location: entry.location, scripts })
       for (const check of checks) {
         if (!check.check) continue
+        const started = performance.now()
         const res = await check.check(pkg, ctx)
+        const key = `check:${check.name}`
+        timings[key] = (timings[key] ?? 0) + performance.now() - started
         Object.assign(ev, res.evidence ?? {})
         violations.push(...(res.violations ?? []))
       }
@@ -213,6 +216,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       await time('write', () => hooks.writer!.write({ options, loaded, verified, paths, save: options.command === 'install' }))
       result.wrote = true
       notes.push(...(hooks.writer.notes ?? []))
+      for (const [step, ms] of Object.entries(hooks.writer.timings ?? {})) timings[`write:${step}`] = ms
     }
     if (hooks.afterWrite) await time('record', () => hooks.afterWrite!(result))
     return result

@@ -25,7 +25,10 @@ export function libraryVersions (): Record<string, string> {
 }
 
 export async function runInstallCommand (command: Command, argv: string[], args: Record<string, any>, io: Io): Promise<number> {
+  // performance.now() counts from process start: what came before is Node and module loading
+  const startup = performance.now()
   const options = await loadOptions({ argv, flags: toCliFlags(command, args), isTTY: io.isTTY })
+  const configMs = performance.now() - startup
   const quiet = options.loglevel === 'silent'
   const noopKind = command === 'verify' ? 'verify' : command === 'install' && !(args.specs?.length) ? 'install' : undefined
   const key = await inputKey(options, VERSION)
@@ -71,6 +74,7 @@ export async function runInstallCommand (command: Command, argv: string[], args:
     }
   }
 
+  const loadMs = performance.now() - startup - configMs
   const result = await runPipeline(options, { add: args.specs }, {
     checks: buildChecks(options),
     writer,
@@ -78,6 +82,8 @@ export async function runInstallCommand (command: Command, argv: string[], args:
     info: m => { if (!quiet && !options.json) io.stderr(m) },
     afterWrite,
   }).finally(() => progress.done())
+  // phases before the pipeline lead the timings
+  result.timings = { startup, config: configMs, load: loadMs, ...result.timings }
 
   // which skipped scripts the project already allows: `rebuild` would run them
   let allowedSkipped: string[] = []

@@ -76,6 +76,21 @@ export function formatSkippedScripts (skipped: readonly SkippedScripts[]): strin
   return lines
 }
 
+/**
+ * `--timing`: the phases in order (startup: Node and module loading before
+ * the command ran), then the writer's steps, then the time
+ * each check took summed over packages (checks run concurrently with
+ * fetching, so these overlap the fetch phase and each other).
+ */
 export function formatTimings (t: Record<string, number>): string {
-  return 'timing: ' + Object.entries(t).map(([k, v]) => `${k} ${Math.round(v)} ms`).join(', ')
+  const ms = (v: number) => `${Math.round(v)} ms`
+  const group = (prefix: string) => Object.entries(t).filter(([k]) => k.startsWith(prefix))
+    .map(([k, v]) => `${k.slice(prefix.length)} ${ms(v)}`)
+  const phases = Object.entries(t).filter(([k]) => !k.includes(':')).map(([k, v]) => `${k} ${ms(v)}`)
+  const lines = [`timing: ${phases.join(', ')}`]
+  const write = group('write:')
+  if (write.length) lines.push(`  write: ${write.join(', ')}`)
+  const checks = group('check:')
+  if (checks.length) lines.push(`  time inside each check, summed over packages (waits included; they overlap each other and the fetch): ${checks.join(', ')}`)
+  return lines.join('\n')
 }

@@ -79,6 +79,10 @@ export class MaterializeWriter implements TreeWriter {
 
   constructor (private readonly opts: MaterializeWriterOptions = {}) {}
 
+  get timings (): Readonly<Record<string, number>> | undefined {
+    return this.stats?.timings
+  }
+
   async recover (options: Options): Promise<string[]> {
     return recoverSwap(options.prefix)
   }

@@ -33,6 +33,8 @@ export interface TreeWriter {
   keep? (integrity: string, data: Buffer, options: Options): Promise<void>
   /** Writes the tree; on failure the previous tree is back as it was, and it throws ESIWRITE. */
   write (input: WriteInput): Promise<void>
+  /** where the last write's time went, by step (for --timing) */
+  readonly timings?: Readonly<Record<string, number>>
   /** What the last write wants the user told (store entries repaired, copy fallback). */
   readonly notes?: readonly RunNote[]
   /** Resolves when background clean-up of the old tree is done (before the lock is released). */
