@@ -5,7 +5,6 @@ import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import path from 'node:path'
 import { SafeInstallError } from '../errors.js'
-import { loadTrustedRootFile } from '../evidence/trusted-root.js'
 import { freeze, type Options, type Policy, type RecordOptions } from '../options.js'
 import type { AllowSetting, AuditLevel, Command } from '../types.js'
 import { parseSafeInstallField, type PolicySettings } from './safe-install-field.js'
@@ -131,7 +130,8 @@ export async function loadOptions (input: LoadInput): Promise<Options> {
   }
 
   // checked now, before anything is fetched: a bad file is an error, never a fallback to another root
-  if (policy.trustedRoot) loadTrustedRootFile(policy.trustedRoot)
+  // (the Sigstore libraries load only then: they cost every other run start-up time)
+  if (policy.trustedRoot) (await import('../evidence/trusted-root.js')).loadTrustedRootFile(policy.trustedRoot)
 
   const record: RecordOptions = {
     enabled: input.flags.record?.enabled ?? fromPkg.record?.enabled ?? true,
