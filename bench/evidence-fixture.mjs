@@ -5,10 +5,12 @@
 // attestation (made by the test Sigstore PKI), with the default checks vs
 // with them off. The goal: evidence makes it at most 10% slower.
 //
-// Usage: npm run build && node bench/evidence-fixture.mjs [--runs 3] [--project large]
+// Usage: node bench/evidence-fixture.mjs [--runs 3] [--project large] [--build head|worktree|dist]
 // See bench/README.md ("Evidence cost on the fixture registry").
-// Plain Node ESM; the fixture registry (TypeScript under test/) is compiled
-// with the repository's own tsc into node_modules/.cache first.
+// Plain Node ESM; the fixture registry (TypeScript under test/) and, by
+// default, safe-install as committed (HEAD) are compiled with the
+// repository's own tsc into node_modules/.cache first, so a dist/ rebuilt
+// by someone else during the runs cannot change what is measured.
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -20,7 +22,6 @@ import { createRequire } from 'node:module'
 const here = path.dirname(fileURLToPath(import.meta.url))
 const repo = path.resolve(here, '..')
 const require = createRequire(import.meta.url)
-const siBin = path.join(repo, 'bin', 'safe-install.js')
 
 const USAGE = `usage: node bench/evidence-fixture.mjs [options]
   --project NAME      corpus project (default large: 1,502 packages)
@@ -30,6 +31,8 @@ const USAGE = `usage: node bench/evidence-fixture.mjs [options]
   --corpus DIR        corpus folder (default ../shared/corpus, or $SAFE_INSTALL_CORPUS)
   --tmp DIR           work folder (default $TMPDIR/safe-install-bench/evidence-fixture); the npm
                       cache of tarballs kept there is reused by later runs
+  --build KIND        what to measure: head (lib/ as committed, compiled apart; default),
+                      worktree (lib/ as it is now, compiled apart) or dist (the repository's dist/)
   --out FILE          JSON results (default bench/results/evidence-fixture-<timestamp>.json)
   --keep              keep the project copies and caches of the measured runs`
 
@@ -40,6 +43,7 @@ try {
       project: { type: 'string', default: 'large' },
       runs: { type: 'string', default: '3' },
       root: { type: 'string', default: 'public-good' },
+      build: { type: 'string', default: 'head' },
       corpus: { type: 'string' },
       tmp: { type: 'string' },
       out: { type: 'string' },
@@ -58,7 +62,8 @@ const die = (msg) => { log(`bench: ${msg}`); process.exit(2) }
 const runs = Number(opt.runs)
 if (!Number.isInteger(runs) || runs < 1) die(`--runs must be a positive integer, got ${opt.runs}`)
 if (!['public-good', 'test'].includes(opt.root)) die(`--root must be public-good or test, got ${opt.root}`)
-if (!fs.existsSync(path.join(repo, 'dist', 'cli', 'main.js'))) die('dist/ is missing: run `npm run build` first')
+if (!['head', 'worktree', 'dist'].includes(opt.build)) die(`--build must be head, worktree or dist, got ${opt.build}`)
+if (opt.build === 'dist' && !fs.existsSync(path.join(repo, 'dist', 'cli', 'main.js'))) die('dist/ is missing: run `npm run build` first')
 const corpus = path.resolve(opt.corpus ?? process.env.SAFE_INSTALL_CORPUS ?? path.join(repo, '..', 'shared', 'corpus'))
 const projectDir = path.join(corpus, opt.project)
 if (!fs.existsSync(path.join(projectDir, 'package-lock.json'))) die(`no project ${opt.project} in ${corpus}`)
@@ -100,6 +105,26 @@ function buildFixtures () {
   // below node_modules the repository's "type": "module" does not apply
   fs.writeFileSync(path.join(out, 'package.json'), '{ "type": "module" }\n')
   return path.join(out, 'test', 'fixtures', 'registry', 'index.js')
+}
+
+/** safe-install to measure: bin/safe-install.js of a private build (or of the repository for `dist`) */
+function buildSafeInstall () {
+  if (opt.build === 'dist') return { bin: path.join(repo, 'bin', 'safe-install.js'), commit: null }
+  const out = path.join(repo, 'node_modules', '.cache', 'safe-install-bench', 'safe-install')
+  rm(out)
+  fs.mkdirSync(out, { recursive: true })
+  const files = ['lib', 'bin', 'package.json', 'tsconfig.json']
+  if (opt.build === 'head') {
+    const r = spawnSync('sh', ['-c', `git archive HEAD ${files.join(' ')} | tar -x -C "$0"`, out], { cwd: repo, encoding: 'utf8' })
+    if (r.status !== 0) die(`git archive failed:\n${tail(r.stderr)}`)
+  } else {
+    for (const f of files) fs.cpSync(path.join(repo, f), path.join(out, f), { recursive: true })
+  }
+  const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc')
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(out, 'tsconfig.json')], { cwd: out, encoding: 'utf8' })
+  if (!fs.existsSync(path.join(out, 'dist', 'cli', 'main.js'))) die(`compiling safe-install failed:\n${tail(r.stdout + r.stderr)}`)
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).stdout.trim()
+  return { bin: path.join(out, 'bin', 'safe-install.js'), commit: opt.build === 'head' ? commit : `${commit}+worktree` }
 }
 
 // ------------------------------------------------ 2. the packages and their bytes
@@ -182,6 +207,9 @@ function measure (argv, cwd, files) {
 const t0 = Date.now()
 log(`load average at start: ${loadavg()}`)
 const fixtures = await import(pathToFileURL(buildFixtures()).href)
+const si = buildSafeInstall()
+const siBin = si.bin
+log(`measuring safe-install: ${opt.build === 'dist' ? 'the repository\'s dist/' : `${si.commit}, compiled apart`}`)
 const pkgs = lockfilePackages()
 const bytes = await tarballs(pkgs)
 const missing = pkgs.filter(p => !bytes.has(p.integrity))
@@ -278,6 +306,8 @@ const summary = {
   packages: pkgs.length,
   published,
   root: opt.root,
+  build: opt.build,
+  commit: si.commit,
   runs,
   generationSeconds: Number(genSeconds.toFixed(2)),
   evidence: { wall: med('evidence', 'wall'), cpu: med('evidence', 'cpu'), rssMB: med('evidence', 'rssMB') },
