@@ -1,6 +1,7 @@
 // lockfile + package.json -> Plan, through Arborist so the tree is exactly
 // the one npm would build. `ci`/`verify` read the lockfile and check it is in
 // sync with package.json (npm ci's rules); `install` resolves first.
+import crypto from 'node:crypto'
 import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -11,6 +12,8 @@ import { classifySource } from './classify.js'
 
 const require = createRequire(import.meta.url)
 const Arborist = require('@npmcli/arborist')
+const ARBORIST_VERSION: string = require('@npmcli/arborist/package.json').version
+const SELF_VERSION: string = require('../../package.json').version
 
 export interface LoadedPlan {
   plan: Plan
@@ -46,6 +49,32 @@ export function findLockfile (prefix: string): string | undefined {
     if (fs.existsSync(path.join(prefix, name))) return name
   }
   return undefined
+}
+
+/** The options that change the tree Arborist builds from a lockfile. */
+const TREE_OPTIONS = ['legacyPeerDeps', 'strictPeerDeps', 'installStrategy', 'installLinks', 'force', 'lockfileVersion',
+  'engineStrict', 'os', 'cpu', 'libc', 'omit', 'include', 'workspacesEnabled']
+
+/**
+ * Where the verdict "this lockfile is in sync with this package.json" is kept:
+ * the same bytes, options and Arborist version give the same verdict, so a
+ * warm `ci` need not build the lockfile's tree a second time to check it.
+ * Undefined when other files take part (workspaces, links to folders).
+ */
+export function syncMarker (options: Options, pkg: any, pkgText: string, lockText: string): string | undefined {
+  if (pkg.workspaces || /"link"\s*:\s*true/.test(lockText)) return undefined
+  const h = crypto.createHash('sha256')
+  h.update(`${SELF_VERSION}\0${ARBORIST_VERSION}\0`).update(pkgText).update('\0').update(lockText).update('\0')
+  h.update(JSON.stringify([TREE_OPTIONS.map(k => options.npmFlat[k] ?? null), options.workspaces, options.includeWorkspaceRoot]))
+  return path.join(options.cache, '_safe-install', 'in-sync', h.digest('hex'))
+}
+
+function readText (file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch {
+    return ''
+  }
 }
 
 /** Parse JSON ourselves first: a truncated file gets a clear error naming it. */
@@ -102,20 +131,19 @@ export async function loadPlan (options: Options, request: { mode: 'lockfile' | 
       })
     }
     // npm ci's rule: the lockfile must describe what package.json asks for
+    const marker = syncMarker(options, pkg, readText(pkgFile), readText(path.join(prefix, lockName)))
+    if (marker && fs.existsSync(marker)) {
+      const arb = new Arborist(arbOpts)
+      await buildIdeal(arb, {}).catch((err: unknown) => { throw lockfileUnreadable(err, prefix, lockName) })
+      return { plan: planFromTree(arb.idealTree, options, lockName), arborist: arb, lockfilePresent: true }
+    }
     const virtualArb = new Arborist(arbOpts)
     const virtual = await virtualArb.loadVirtual().catch((err: Error) => {
       throw new SafeInstallError('ESIBADJSON', `${path.join(prefix, lockName)} could not be read: ${err.message}`, { path: path.join(prefix, lockName) })
     })
     const virtualInventory = new Map<string, any>(virtual.inventory)
     const arb = new Arborist(arbOpts)
-    await buildIdeal(arb, {}).catch((err: unknown) => {
-      if (err instanceof SafeInstallError) throw err
-      // the lockfile parsed but an entry is not what npm writes (e.g. a number as version)
-      throw new SafeInstallError('ESIBADJSON', `${path.join(prefix, lockName)} has an entry npm cannot read: ${(err as Error).message.split('\n')[0]}`, {
-        path: path.join(prefix, lockName),
-        fix: 'restore the lockfile from version control, or regenerate it with `safe-install install`',
-      })
-    })
+    await buildIdeal(arb, {}).catch((err: unknown) => { throw lockfileUnreadable(err, prefix, lockName) })
     const errors: string[] = []
     for (const [key, entry] of arb.idealTree.inventory.entries()) {
       const locked = virtualInventory.get(key)
@@ -128,12 +156,27 @@ export async function loadPlan (options: Options, request: { mode: 'lockfile' | 
         fix: 'update the lockfile with `safe-install install` and commit it',
       })
     }
+    if (marker) {
+      try {
+        fs.mkdirSync(path.dirname(marker), { recursive: true })
+        fs.writeFileSync(marker, '')
+      } catch {}
+    }
     return { plan: planFromTree(arb.idealTree, options, lockName), arborist: arb, lockfilePresent: true }
   }
 
   const arb = new Arborist(arbOpts)
   await buildIdeal(arb, { add: request.add ?? [], rm: request.rm ?? [], saveType: options.npmFlat.saveType })
   return { plan: planFromTree(arb.idealTree, options, lockName ?? 'package-lock.json'), arborist: arb, lockfilePresent: Boolean(lockName) }
+}
+
+function lockfileUnreadable (err: unknown, prefix: string, lockName: string): SafeInstallError {
+  if (err instanceof SafeInstallError) return err
+  // the lockfile parsed but an entry is not what npm writes (e.g. a number as version)
+  return new SafeInstallError('ESIBADJSON', `${path.join(prefix, lockName)} has an entry npm cannot read: ${(err as Error).message.split('\n')[0]}`, {
+    path: path.join(prefix, lockName),
+    fix: 'restore the lockfile from version control, or regenerate it with `safe-install install`',
+  })
 }
 
 async function buildIdeal (arb: any, opts: Record<string, unknown>): Promise<void> {
