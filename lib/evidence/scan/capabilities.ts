@@ -1,11 +1,11 @@
 // The static capability scan (SCVS 4.17): what a package could do once
 // installed, from its manifest and files alone. Pure: no I/O but `readFile`.
 import type { ScanResult, SourceType, TarEntry } from '../../types.js'
-import { FindingCollector } from './findings.js'
-import { analyzeJs } from './js.js'
+import { FindingCollector, type Capability } from './findings.js'
+import { analyzeProgram, parseJs } from './js.js'
 import { binEntries, binFindings, installScripts } from './manifest.js'
 import { binaryKind, mayBeBinary, nativeByName } from './native.js'
-import { prefilter } from './prefilter.js'
+import { PREFILTER_CAPABILITIES, prefilter } from './prefilter.js'
 
 export interface ScanInput {
   readonly manifest: Readonly<Record<string, any>>
@@ -23,9 +23,9 @@ export interface ScanStats {
   jsFiles: number
   /** JavaScript bytes read */
   jsBytes: number
-  /** files the text pre-filter cleared without parsing */
+  /** files the text pre-filter cleared without parsing (it looks only for capabilities still wanted) */
   prefiltered: number
-  /** files not parsed because all they might show is already known, with examples */
+  /** files not parsed (or not read) because all they might show is already known, with examples */
   alreadyKnown: number
   /** files parsed with acorn, and their bytes */
   parsed: number
@@ -38,6 +38,24 @@ export interface ScanStats {
   unreadable: number
   /** other files read for magic bytes */
   magicChecked: number
+}
+
+/** Where the scan's time goes, in milliseconds (filled only when asked for). */
+export interface ScanTiming {
+  /** readFile calls */
+  read: number
+  /** bytes to text */
+  decode: number
+  /** the text pass */
+  prefilter: number
+  /** acorn */
+  parse: number
+  /** the syntax-tree walk */
+  walk: number
+}
+
+export function newScanTiming (): ScanTiming {
+  return { read: 0, decode: 0, prefilter: 0, parse: 0, walk: 0 }
 }
 
 /** Files larger than this are not parsed; the regex pass stands. */
@@ -53,7 +71,12 @@ export function scanPackage (input: ScanInput): ScanResult {
   return scanPackageWithStats(input).result
 }
 
-export function scanPackageWithStats ({ manifest, files, readFile, entry }: ScanInput): { result: ScanResult, stats: ScanStats } {
+/** `timing`, when given, is added to (one object can sum a whole run). */
+export function scanPackageWithStats ({ manifest, files, readFile: read, entry }: ScanInput, timing?: ScanTiming): { result: ScanResult, stats: ScanStats } {
+  const now = timing ? () => performance.now() : () => 0
+  const readFile = timing
+    ? (p: string) => { const t = now(); try { return read(p) } finally { timing.read += now() - t } }
+    : read
   const stats: ScanStats = { files: 0, jsFiles: 0, jsBytes: 0, prefiltered: 0, alreadyKnown: 0, parsed: 0, parsedBytes: 0, unparsed: 0, tooLarge: 0, unreadable: 0, magicChecked: 0 }
   const found = new FindingCollector()
 
@@ -66,8 +89,20 @@ export function scanPackageWithStats ({ manifest, files, readFile, entry }: Scan
   const scanJs = (path: string, buf: Buffer, hint?: 'module' | 'script'): void => {
     stats.jsFiles++
     stats.jsBytes += buf.length
+    // Below, only capabilities the collector still wants are looked for: for
+    // the others, a file could add nothing (they are found, with all their
+    // examples kept), so the result is the same as looking for everything.
+    const wants = (c: Capability): boolean => found.wants(c)
+    // what this file could add is already found, with all the examples kept
+    if (!PREFILTER_CAPABILITIES.some(wants)) {
+      stats.alreadyKnown++
+      return
+    }
+    let t = now()
     const text = buf.toString('utf8')
-    const pre = prefilter(text)
+    if (timing) { const t2 = now(); timing.decode += t2 - t; t = t2 }
+    const pre = prefilter(text, wants)
+    if (timing) timing.prefilter += now() - t
     if (buf.length > MAX_PARSE_BYTES) {
       stats.tooLarge++
       found.addRaw(path, text, pre.findings, UNPARSED)
@@ -77,12 +112,17 @@ export function scanPackageWithStats ({ manifest, files, readFile, entry }: Scan
       stats.prefiltered++
       return
     }
-    // what this file could add is already found, with all the examples kept
-    if (![...pre.candidates].some(c => found.wants(c))) {
+    const only = new Set([...pre.candidates].filter(wants))
+    if (only.size === 0) {
       stats.alreadyKnown++
       return
     }
-    const raw = analyzeJs(text, hint)
+    t = now()
+    const program = parseJs(text, hint)
+    if (timing) { const t2 = now(); timing.parse += t2 - t; t = t2 }
+    // the walk may stop once it has all the examples of `only` it can keep
+    const raw = program === undefined ? undefined : analyzeProgram(program, text, only)
+    if (timing) timing.walk += now() - t
     if (raw === undefined) {
       stats.unparsed++
       found.addRaw(path, text, pre.findings, UNPARSED)
@@ -91,7 +131,7 @@ export function scanPackageWithStats ({ manifest, files, readFile, entry }: Scan
       stats.parsedBytes += buf.length
       // a capability counts when the text pass flags it and the parser confirms
       // it: so whether a file gets parsed (it also has X) never changes Y
-      found.addRaw(path, text, raw.filter(f => pre.candidates.has(f.capability)))
+      found.addRaw(path, text, raw.filter(f => only.has(f.capability)))
     }
   }
 

@@ -2,7 +2,7 @@
 // in a comment or a string never counts, and `require(x)` is told from
 // `require('x')`.
 import { parse, type Options } from 'acorn'
-import type { RawFinding } from './findings.js'
+import type { Capability, RawFinding } from './findings.js'
 import { MAX_EXAMPLES, clip } from './findings.js'
 import { GLOBAL_OBJECTS, NETWORK_GLOBALS, moduleCapability } from './modules.js'
 import { HEX_IDENTIFIER, HEX_IDENTIFIER_THRESHOLD, LONG_STRING, blobDetail, findBlob, hexEscapedText } from './obfuscation.js'
@@ -73,12 +73,19 @@ function describe (node: any, text: string): string {
 /**
  * Walks a parsed program and returns its findings. Iterative, so deeply
  * nested minified code cannot overflow the stack.
+ *
+ * `only`: the capabilities the caller will use. The walk ends as soon as each
+ * of them has its MAX_EXAMPLES findings: past that point every finding would
+ * be one of those (dropped by the cap) or one the caller ignores, so the
+ * result is the same as a full walk's for these capabilities.
  */
-export function analyzeProgram (program: any, text: string): RawFinding[] {
+export function analyzeProgram (program: any, text: string, only?: ReadonlySet<Capability>): RawFinding[] {
   const findings: RawFinding[] = []
   const seen = new Set<string>()
   const counts = new Map<string, number>()
-  const add = (capability: RawFinding['capability'], pos: number, detail: string): void => {
+  /** capabilities of `only` still short of MAX_EXAMPLES (the walk stops at 0) */
+  let open = only === undefined ? -1 : only.size
+  const add = (capability: Capability, pos: number, detail: string): void => {
     const key = `${capability}:${pos}`
     const n = counts.get(capability) ?? 0
     // the walk is in source order: the first few are the examples kept
@@ -86,6 +93,7 @@ export function analyzeProgram (program: any, text: string): RawFinding[] {
     seen.add(key)
     counts.set(capability, n + 1)
     findings.push({ capability, pos, detail })
+    if (n + 1 === MAX_EXAMPLES && open > 0 && only!.has(capability)) open--
   }
   /** names bound to a require function: `const r = createRequire(...)`, `const req = require` */
   const requireAliases = new Set<string>(['require'])
@@ -118,11 +126,11 @@ export function analyzeProgram (program: any, text: string): RawFinding[] {
     if (hexEscapedText(raw) >= 0) add('obfuscated', pos, 'hex-escaped text')
   }
 
-  const nodes: any[] = [program]
-  const parents: any[] = [null]
-  while (nodes.length > 0) {
-    const node = nodes.pop()
-    const parent = parents.pop()
+  // (node, parent) pairs; a node's children are pushed so that they pop in source order
+  const stack: any[] = [program, null]
+  while (stack.length > 0 && open !== 0) {
+    const parent = stack.pop()
+    const node = stack.pop()
 
     switch (node.type) {
       case 'CallExpression': {
@@ -205,25 +213,26 @@ export function analyzeProgram (program: any, text: string): RawFinding[] {
         break
     }
 
-    // children, pushed in reverse so they are visited in source order
-    const keys = Object.keys(node)
-    for (let k = keys.length - 1; k >= 0; k--) {
-      const key = keys[k]
-      if (key === 'type' || key === 'start' || key === 'end' || key === 'loc') continue
+    // children (node-valued properties, in property order, then array order),
+    // pushed in that order and then reversed in place: no per-node allocation
+    const base = stack.length
+    for (const key in node) {
       const v = node[key]
       if (v === null || typeof v !== 'object') continue
       if (Array.isArray(v)) {
-        for (let i = v.length - 1; i >= 0; i--) {
+        for (let i = 0; i < v.length; i++) {
           const c = v[i]
-          if (c !== null && typeof c === 'object' && typeof c.type === 'string') {
-            nodes.push(c)
-            parents.push(node)
-          }
+          if (c !== null && typeof c === 'object' && typeof c.type === 'string') stack.push(c, node)
         }
       } else if (typeof v.type === 'string') {
-        nodes.push(v)
-        parents.push(node)
+        stack.push(v, node)
       }
+    }
+    for (let i = base, j = stack.length - 2; i < j; i += 2, j -= 2) {
+      const c = stack[i]
+      stack[i] = stack[j]
+      stack[j] = c
+      // the parents of a node's children are all that node: no need to swap them
     }
   }
 
@@ -258,8 +267,8 @@ function isReference (node: any, parent: any): boolean {
 }
 
 /** Parses and analyses one file; undefined when acorn cannot parse it. */
-export function analyzeJs (text: string, hint?: SourceType): RawFinding[] | undefined {
+export function analyzeJs (text: string, hint?: SourceType, only?: ReadonlySet<Capability>): RawFinding[] | undefined {
   const program = parseJs(text, hint)
   if (program === undefined) return undefined
-  return analyzeProgram(program, text)
+  return analyzeProgram(program, text, only)
 }

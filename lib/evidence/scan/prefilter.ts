@@ -26,8 +26,17 @@ export interface PrefilterResult {
   readonly findings: readonly RawFinding[]
 }
 
-/** Scans raw JavaScript text with substring checks and a few linear regexes. */
-export function prefilter (text: string): PrefilterResult {
+/** the capabilities `prefilter` can report: a file is read only while one of them is wanted */
+export const PREFILTER_CAPABILITIES: readonly Capability[] = ['child_process', 'network', 'eval', 'dynamic-require', 'env', 'obfuscated']
+
+/**
+ * Scans raw JavaScript text with substring checks and a few linear regexes.
+ * `wanted`: when given, only the rules that can report a wanted capability
+ * run (a rule for child_process, eval and network runs while any of them is
+ * wanted), so for the wanted capabilities the result is the same as a full
+ * pass; the others may be missing.
+ */
+export function prefilter (text: string, wanted: (capability: Capability) => boolean = () => true): PrefilterResult {
   const findings: RawFinding[] = []
   const counts = new Map<Capability, number>()
   const candidates = new Set<Capability>()
@@ -49,22 +58,34 @@ export function prefilter (text: string): PrefilterResult {
   }
 
   // built-in modules: child_process, vm, net/http/...
-  MODULE_USE.lastIndex = 0
   let m: RegExpExecArray | null
-  while ((m = MODULE_USE.exec(text)) !== null) {
-    const cap = moduleCapability(m[2])
-    if (cap) add(cap, m.index, `'${m[2]}'`)
+  const network = wanted('network')
+  const evaluates = wanted('eval')
+  if (network || evaluates || wanted('child_process')) {
+    MODULE_USE.lastIndex = 0
+    while ((m = MODULE_USE.exec(text)) !== null) {
+      const cap = moduleCapability(m[2])
+      if (cap) add(cap, m.index, `'${m[2]}'`)
+    }
   }
-  if (text.includes('fetch')) each(FETCH_CALL, 'network', () => 'fetch()')
-  if (text.includes('WebSocket') || text.includes('XMLHttpRequest')) each(NETWORK_GLOBAL, 'network', x => x[0])
-  if (text.includes('eval')) each(EVAL_CALL, 'eval', () => 'eval()')
-  if (text.includes('Function')) each(FUNCTION_CALL, 'eval', () => 'Function()')
-  if (text.includes('require')) each(DYNAMIC_REQUIRE, 'dynamic-require', () => 'require(<expr>)')
-  if (text.includes('import')) each(DYNAMIC_IMPORT, 'dynamic-require', () => 'import(<expr>)')
-  if (text.includes('env')) each(ENV_ACCESS, 'env', () => 'process.env')
-  // `const r = createRequire(...); r(name)`: only the parser sees the alias
-  if (text.includes('createRequire')) candidates.add('dynamic-require')
+  if (network) {
+    if (text.includes('fetch')) each(FETCH_CALL, 'network', () => 'fetch()')
+    if (text.includes('WebSocket') || text.includes('XMLHttpRequest')) each(NETWORK_GLOBAL, 'network', x => x[0])
+  }
+  if (evaluates) {
+    if (text.includes('eval')) each(EVAL_CALL, 'eval', () => 'eval()')
+    if (text.includes('Function')) each(FUNCTION_CALL, 'eval', () => 'Function()')
+  }
+  if (wanted('dynamic-require')) {
+    if (text.includes('require')) each(DYNAMIC_REQUIRE, 'dynamic-require', () => 'require(<expr>)')
+    if (text.includes('import')) each(DYNAMIC_IMPORT, 'dynamic-require', () => 'import(<expr>)')
+    // `const r = createRequire(...); r(name)`: only the parser sees the alias
+    if (text.includes('createRequire')) candidates.add('dynamic-require')
+  }
+  // every alternative of ENV_ACCESS spells `process`
+  if (wanted('env') && text.includes('env') && text.includes('process')) each(ENV_ACCESS, 'env', () => 'process.env')
 
+  if (!wanted('obfuscated')) return { candidates, findings }
   // obfuscation
   if (text.includes('_0x')) {
     HEX_IDENTIFIERS.lastIndex = 0

@@ -233,8 +233,32 @@ describe('parsing only what may matter', () => {
       'b.js': 'eval(d)',
       'c.js': 'eval(e); process.env.X',
     }))
-    expect(stats).toMatchObject({ parsed: 2, alreadyKnown: 1 })
+    // b.js: eval has its three examples, so its text pass does not even look for eval
+    expect(stats).toMatchObject({ parsed: 2, prefiltered: 1 })
     expect(caps(result)).toEqual(['eval', 'env'])
+  })
+
+  it('does not read a file when nothing the text pass can report is still wanted', () => {
+    const all = "require('child_process'); require('vm'); require('net'); require(x); process.env.A; var _0x1111, _0x2222, _0x3333\n"
+    // three files give three examples of each (one _0x finding per file)
+    const { result, stats } = scanPackageWithStats(pkg({ 'a.js': all, 'b.js': all, 'c.js': all, 'd.js': all }))
+    expect(stats).toMatchObject({ parsed: 3, alreadyKnown: 1 })
+    expect(caps(result)).toEqual(['child_process', 'network', 'eval', 'dynamic-require', 'env', 'obfuscated'])
+  })
+
+  it('keeps the same examples when the walk stops early', () => {
+    // env is found in a.js (3 examples): b.js is parsed for network only, and
+    // the walk stops at its third network use
+    const a = 'process.env.A; process.env.B; process.env.C'
+    const b = "fetch(a); process.env.D; fetch(b)\nnew WebSocket(u)\nfetch(c)"
+    const r = scanPackage(pkg({ 'a.js': a, 'b.js': b, 'c.js': 'eval(x)' }))
+    expect(findings(r, 'network')).toEqual([
+      { capability: 'network', file: 'b.js', line: 1, detail: 'fetch()' },
+      { capability: 'network', file: 'b.js', line: 1, detail: 'fetch()' },
+      { capability: 'network', file: 'b.js', line: 2, detail: 'WebSocket' },
+    ])
+    expect(findings(r, 'env').map(f => f.file)).toEqual(['a.js', 'a.js', 'a.js'])
+    expect(findings(r, 'eval')).toEqual([{ capability: 'eval', file: 'c.js', line: 1, detail: 'eval()' }])
   })
 
   it('a capability needs both the text pass and the parser', () => {
