@@ -12,6 +12,7 @@ import npa from 'npm-package-arg'
 import semver from 'semver'
 import type { Plan, PlanEntry } from '../types.js'
 import { isAllowed, type AllowLists } from './allowlist.js'
+import { privatizeFiles } from './privatize.js'
 import { lifecycleScripts, type LifecycleEvent, type LifecycleScript } from './scripts.js'
 
 export interface RunScriptOptions {
@@ -214,6 +215,8 @@ export async function rebuild (opts: RebuildOptions): Promise<RebuildResult> {
     if (entry.resolved) env.npm_package_resolved = entry.resolved
     if (entry.integrity) env.npm_package_integrity = entry.integrity
 
+    // files linked from the shared store become the package's own first
+    if (entry.source !== 'directory' && entry.source !== 'workspace' && entry.source !== 'link') privatizeFiles(dir)
     const events: LifecycleEvent[] = []
     let failed = false
     for (const s of scripts) {

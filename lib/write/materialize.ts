@@ -63,8 +63,6 @@ interface FileJob {
   exclude: string[]
   /** entry paths of bin targets bin-links would fix in this install */
   fixed: Set<string>
-  /** copy every file (packages with install scripts may rewrite their own files) */
-  copyAll: boolean
 }
 
 interface SymlinkJob { staged: string, target: string }
@@ -170,7 +168,6 @@ export class MaterializeWriter implements TreeWriter {
       staged: layout.staged(node.path),
       exclude: [],
       fixed: new Set<string>(),
-      copyAll: Boolean(node.hasInstallScript),
     }))
     const jobAt = new Map<string, FileJob>(jobs.map(j => [j.final, j]))
     const linkAt = new Map<string, any>(links.map(l => [l.path, l]))
@@ -430,8 +427,9 @@ function importFiles (job: FileJob, importer: FileImporter): number {
     const storeFixed = row[5] !== undefined
     const npmFixed = fixed.has(rel)
     if (storeFixed === npmFixed) {
-      if (job.copyAll) importer.copy(src + rel, dst + rel, row[4])
-      else importer.import(src + rel, dst + rel, row[4])
+      // linked even for packages with install scripts: scripts never run here, and
+      // `safe-install rebuild` makes a package's files private copies before its scripts run
+      importer.import(src + rel, dst + rel, row[4])
     } else if (storeFixed) {
       // the store made this bin target executable, but no bin links to it here
       const [mode, hasOrig] = row[5] as [number, 0 | 1]

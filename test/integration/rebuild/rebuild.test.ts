@@ -220,3 +220,29 @@ describe('rebuild identifies packages by their lockfile entry, never by the pack
     expect(has('second')).toBe(false)
   })
 })
+
+describe('rebuild never writes into the shared content store', () => {
+  it('a script that rewrites its own linked files changes only this project\'s copy', async () => {
+    const rewriting: PublishSpec = {
+      name: 'native',
+      version: '1.0.0',
+      manifest: { scripts: { postinstall: 'node -e "require(\'fs\').appendFileSync(\'index.js\', \'// built\\n\')"' } },
+      files: { 'index.js': 'module.exports = 1\n' },
+    }
+    s = await setup([rewriting], { dependencies: { native: '1.0.0' }, packageJson: { allowScripts: { native: true } } })
+    expect((await s.si(['ci'])).code).toBe(0)
+    const file = path.join(nm(), 'native', 'index.js')
+    // ci links the file from the read-only store
+    expect(fs.statSync(file).nlink).toBeGreaterThan(1)
+    const r = await s.si(['rebuild'])
+    expect(r.code, why(r)).toBe(0)
+    expect(fs.readFileSync(file, 'utf8')).toBe('module.exports = 1\n// built\n')
+    expect(fs.statSync(file).nlink).toBe(1)
+    // the store entry is unchanged: a fresh ci reuses it without repairs and gets the original bytes
+    fs.rmSync(nm(), { recursive: true })
+    const again = await s.siJson(['ci'])
+    expect(again.code).toBe(0)
+    expect(again.report.notes.filter((n: any) => n.check === 'write' && /changed|extracted again/.test(n.message))).toEqual([])
+    expect(fs.readFileSync(file, 'utf8')).toBe('module.exports = 1\n')
+  })
+})
