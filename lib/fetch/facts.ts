@@ -6,23 +6,32 @@
 // install reads one file instead of several thousand small ones. The
 // snapshot is only a faster path to the same files: a fact it lacks is
 // looked up on disk, and it is rewritten only when the run learned something.
+// It also lists the facts the last run looked for and did not have (most
+// verdicts are only kept when positive), so those cost no file lookup either;
+// at worst such a fact is computed again, as on a first run.
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { FactCache } from '../evidence/check.js'
 
-const SNAPSHOT_VERSION = 1
+const SNAPSHOT_VERSION = 2
 
 interface Snapshot {
   v: number
   /** [kind + NUL + key, value] */
   facts: [string, unknown][]
+  /** kind + NUL + key of facts looked for and not found */
+  missing: string[]
 }
 
 export class DiskFacts implements FactCache {
   private readonly memory = new Map<string, unknown>()
   /** facts this run read or wrote: what the next snapshot holds */
   private readonly used = new Set<string>()
+  /** facts the snapshot says were missing */
+  private readonly knownMissing = new Set<string>()
+  /** facts this run looked for and did not have: the next snapshot's `missing` */
+  private readonly missed = new Set<string>()
   private dirty = false
   private snapshotFile?: string
 
@@ -39,10 +48,11 @@ export class DiskFacts implements FactCache {
     this.snapshotFile = path.join(this.dir, 'snapshots', `${h}.json`)
     try {
       const snap = JSON.parse(await fs.readFile(this.snapshotFile, 'utf8')) as Snapshot
-      if (snap?.v !== SNAPSHOT_VERSION || !Array.isArray(snap.facts)) return 0
+      if (snap?.v !== SNAPSHOT_VERSION || !Array.isArray(snap.facts) || !Array.isArray(snap.missing)) return 0
       for (const pair of snap.facts) {
         if (Array.isArray(pair) && typeof pair[0] === 'string') this.memory.set(pair[0], pair[1])
       }
+      for (const id of snap.missing) if (typeof id === 'string') this.knownMissing.add(id)
       return snap.facts.length
     } catch {
       return 0
@@ -52,8 +62,13 @@ export class DiskFacts implements FactCache {
   /** Writes the snapshot when this run read a fact it lacked or learned a new one. */
   async saveSnapshot (): Promise<void> {
     if (!this.snapshotFile) return
-    if (!this.dirty && this.used.size === this.memory.size) return
-    const snap: Snapshot = { v: SNAPSHOT_VERSION, facts: [...this.used].map(id => [id, this.memory.get(id)]) }
+    const sameMissing = this.missed.size === this.knownMissing.size && [...this.missed].every(id => this.knownMissing.has(id))
+    if (!this.dirty && sameMissing && this.used.size === this.memory.size) return
+    const snap: Snapshot = {
+      v: SNAPSHOT_VERSION,
+      facts: [...this.used].map(id => [id, this.memory.get(id)]),
+      missing: [...this.missed].filter(id => !this.memory.has(id)),
+    }
     const tmp = `${this.snapshotFile}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`
     try {
       await fs.mkdir(path.dirname(this.snapshotFile), { recursive: true })
@@ -71,9 +86,12 @@ export class DiskFacts implements FactCache {
       this.used.add(id)
       return this.memory.get(id) as T
     }
+    this.missed.add(id)
+    if (this.knownMissing.has(id)) return undefined
     try {
       const parsed = JSON.parse(await fs.readFile(this.file(kind, key), 'utf8'))
       if (parsed?.key !== key) return undefined
+      this.missed.delete(id)
       this.memory.set(id, parsed.value)
       this.used.add(id)
       this.dirty = true
@@ -86,6 +104,7 @@ export class DiskFacts implements FactCache {
   async set (kind: string, key: string, value: unknown): Promise<void> {
     const id = kind + '\0' + key
     this.memory.set(id, value)
+    this.missed.delete(id)
     this.used.add(id)
     this.dirty = true
     const file = this.file(kind, key)

@@ -203,3 +203,22 @@ describe('DiskFacts snapshot', () => {
     expect(await b.get('k', 'x')).toBe(1)
   })
 })
+
+describe('DiskFacts snapshot: known misses', () => {
+  it('a fact the last run looked for and did not find costs no file lookup; once set, it is found', async () => {
+    const a = new DiskFacts(dir)
+    await a.loadSnapshot('/project')
+    expect(await a.get('prov', 'x')).toBeUndefined()
+    await a.saveSnapshot()
+    // another project learns the fact meanwhile: this project's snapshot still says missing
+    await new DiskFacts(dir).set('prov', 'x', 'verified')
+    const b = new DiskFacts(dir)
+    await b.loadSnapshot('/project')
+    expect(await b.get('prov', 'x')).toBeUndefined()
+    await b.set('prov', 'x', 'verified')
+    await b.saveSnapshot()
+    const c = new DiskFacts(dir)
+    await c.loadSnapshot('/project')
+    expect(await c.get('prov', 'x')).toBe('verified')
+  })
+})
