@@ -5,6 +5,7 @@
 import { TrustedRoot } from '@sigstore/protobuf-specs'
 import type { CheckContext } from './check.js'
 import type { VerifiedPackage } from '../types.js'
+import { reducePackument } from '../fetch/version-facts.js'
 import { RegistryKeyStore } from './keys.js'
 import { loadTrustedRootFile } from './trusted-root.js'
 import { createSigstoreTargets, TRUSTED_ROOT_TARGET, tufCachePath, type SigstoreTargets } from './tuf.js'
@@ -96,7 +97,7 @@ export class EvidenceRun {
       const url = `${registry}${escapedName(name)}`
       try {
         const packument = await this.memo('packument', `${registryKey(registry)} ${name}`,
-          () => ctx.fetchJson(url, { accept: CORGI_ACCEPT }))
+          () => ctx.fetchJson(url, { accept: CORGI_ACCEPT }).then(reducePackument))
         if (!packument) return { registry, error: `${url} answered 404` }
         const doc = packument.versions?.[version]
         if (!doc) return { registry, error: `${registry} has no ${name}@${version}` }

@@ -1,8 +1,10 @@
 // Packument access, once per name per run: the abbreviated document for
 // dist (integrity, tarball, signatures, attestations), the full one only when
-// a check needs `time` or `_npmUser`. Both go through npm's HTTP cache.
+// a check needs `time` or `_npmUser`. Both go through npm's HTTP cache, and
+// are kept reduced to what the checks read (version-facts.ts).
 import type { RegistryClient } from './client.js'
 import { CORGI } from './client.js'
+import { reducePackument } from './version-facts.js'
 
 export function escapeName (name: string): string {
   return name.startsWith('@') ? '@' + encodeURIComponent(name.slice(1)) : encodeURIComponent(name)
@@ -22,7 +24,7 @@ export class Packuments {
     const key = registry + name
     let p = this.corgi.get(key)
     if (!p) {
-      p = this.client.json(registry + escapeName(name), { accept: CORGI, spec: name })
+      p = this.client.json(registry + escapeName(name), { accept: CORGI, spec: name }).then(reducePackument)
       this.corgi.set(key, p)
     }
     return p
@@ -32,7 +34,7 @@ export class Packuments {
     const key = registry + name
     let p = this.full.get(key)
     if (!p) {
-      p = this.client.json(registry + escapeName(name), { accept: 'application/json', spec: name })
+      p = this.client.json(registry + escapeName(name), { accept: 'application/json', spec: name }).then(reducePackument)
       this.full.set(key, p)
     }
     return p

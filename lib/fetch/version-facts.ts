@@ -24,6 +24,22 @@ export function reduceVersionDoc (doc: Record<string, any>): Record<string, any>
 }
 
 /**
+ * A packument as the run keeps it: every version reduced to what the checks
+ * read, plus `time`. A run holds one per package name; raw, the large ones
+ * (tens of MB parsed) made peak memory grow with the project.
+ */
+export function reducePackument (packument: any): any {
+  if (!packument || typeof packument !== 'object') return packument
+  const versions: Record<string, any> = {}
+  for (const [v, doc] of Object.entries<any>(packument.versions ?? {})) {
+    if (doc && typeof doc === 'object') versions[v] = reduceVersionDoc(doc)
+  }
+  const out: Record<string, any> = { name: packument.name, versions }
+  if (packument.time && typeof packument.time === 'object') out.time = packument.time
+  return out
+}
+
+/**
  * What the trust ranking reads of a version document: whether it has
  * attestations, registry signatures (keyids only) and a trusted publisher.
  * A large packument shrinks to a few bytes per version.

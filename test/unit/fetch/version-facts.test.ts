@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { packumentUpTo, reduceVersionDoc } from '../../../lib/fetch/version-facts.js'
+import { packumentUpTo, reducePackument, reduceVersionDoc } from '../../../lib/fetch/version-facts.js'
 import { trustLevelOf } from '../../../lib/evidence/trust.js'
 
 const packument = {
@@ -44,5 +44,18 @@ describe('reduceVersionDoc', () => {
   it('keeps dist evidence fields and drops the rest', () => {
     const r = reduceVersionDoc(packument.versions['1.1.0'] as any)
     expect(r).toEqual({ name: 'p', version: '1.1.0', dist: { integrity: 'sha512-b', shasum: undefined, tarball: 't2', signatures: [{ keyid: 'k', sig: 's' }] } })
+  })
+})
+
+describe('reducePackument', () => {
+  it('keeps time and every version reduced to what the checks read', () => {
+    const r = reducePackument({ ...packument, readme: 'x'.repeat(1000), maintainers: [{ name: 'm' }] })
+    expect(Object.keys(r).sort()).toEqual(['name', 'time', 'versions'])
+    expect(r.time).toEqual(packument.time)
+    expect(r.versions['1.0.0']).toEqual(reduceVersionDoc(packument.versions['1.0.0'] as any))
+    expect(r.versions['1.0.0'].readme).toBeUndefined()
+    // the trust view of a reduced packument is the same as of the raw one
+    expect(packumentUpTo(r, '2.0.0')).toEqual(packumentUpTo(packument, '2.0.0'))
+    expect(reducePackument(undefined)).toBeUndefined()
   })
 })
