@@ -37,15 +37,13 @@ export async function runInstallCommand (command: Command, argv: string[], args:
     if (state) return runNoop(command, state, options, io)
   }
   // the npm libraries load only when there is work to do
-  const [{ buildChecks }, { runPipeline }, { buildRecord, serializeRecord }, { diffRecords, formatDiff, isEmptyDiff }, { defaultRecordPath, readRecord, writeRecordAtomic }, { isAllowed, loadAllowLists }, { ArboristWriter }] = await Promise.all([
+  const [{ buildChecks }, { runPipeline }, { buildRecord, serializeRecord }, { diffRecords, formatDiff, isEmptyDiff }, { defaultRecordPath, readRecord, writeRecordAtomic }, { isAllowed, loadAllowLists }] = await Promise.all([
     import('../checks.js'), import('../pipeline.js'), import('../record/cyclonedx.js'), import('../record/diff.js'),
-    import('../record/write.js'), import('../rebuild/allowlist.js'), import('../write/arborist-writer.js'),
+    import('../record/write.js'), import('../rebuild/allowlist.js'),
   ])
-  // ci writes the lockfile's tree from the verified content store; install
-  // also saves package.json and the lockfile, which Arborist's reify does
-  const writer = command === 'verify' ? undefined
-    : command === 'ci' ? new (await import('../write/materialize.js')).MaterializeWriter()
-      : new ArboristWriter()
+  // ci and install write the tree from the verified content store; install
+  // then saves package.json and the lockfile with Arborist's own save step
+  const writer = command === 'verify' ? undefined : new (await import('../write/materialize.js')).MaterializeWriter()
   const progress = createProgress(options.progress, 'verifying')
   const defaultRecord = defaultRecordPath(options.prefix)
   // read before the writer swaps node_modules: the diff needs it

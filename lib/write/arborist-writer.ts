@@ -1,4 +1,5 @@
-// Writer v1: Arborist's reify, run offline against safe-install's verified
+// Writer v1, kept as the reference the tests hold MaterializeWriter to (same
+// files, links, bins, lockfiles): Arborist's reify, run offline against safe-install's verified
 // store only (so nothing unverified can be extracted), with scripts off,
 // inside a swap: the previous node_modules folders are moved aside first and
 // put back if anything fails, even after a crash (see recover()).

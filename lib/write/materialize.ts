@@ -114,9 +114,6 @@ export class MaterializeWriter implements TreeWriter {
 
   async write (input: WriteInput): Promise<void> {
     const { options, loaded, verified, paths } = input
-    if (input.save) {
-      throw new SafeInstallError('ESIWRITE', 'MaterializeWriter does not save package.json or the lockfile', { fix: 'use ArboristWriter for `install`' })
-    }
     this.notes = []
     this.events = []
     const timings: Record<string, number> = {}
@@ -305,6 +302,10 @@ export class MaterializeWriter implements TreeWriter {
     }
     for (const abs of fixOutside) fixSourceBin(abs)
     lap('swap')
+    if (input.save) {
+      await saveIdealTree(loaded.arborist)
+      lap('save')
+    }
     void swap.cleanup().catch(() => {})
 
     for (const n of importer.notes) this.note(n)
@@ -481,6 +482,23 @@ async function writeHiddenLockfile (tree: any, nodes: any[], arbOptions: any, fi
   }
   meta.filename = file
   await meta.save()
+}
+
+/**
+ * `install`: package.json and the lockfile, saved by the step of Arborist's
+ * reify that saves them (registered as Symbol.for('saveIdealTree')), so
+ * specs, save-prefix, save-type and the lockfile format are npm's own.
+ */
+async function saveIdealTree (arb: any): Promise<void> {
+  try {
+    await arb[Symbol.for('saveIdealTree')]({ ...arb.options, save: true })
+  } catch (err) {
+    const e = err as any
+    throw new SafeInstallError('ESIWRITE', `node_modules was written, but package.json or the lockfile could not be saved (${e.code ?? 'error'}: ${String(e.message).split('\n')[0]})`, {
+      cause: err,
+      fix: 'check that package.json and package-lock.json are writable, then run `safe-install install` again',
+    })
+  }
 }
 
 function writeError (err: unknown, restored: boolean): SafeInstallError {

@@ -240,3 +240,49 @@ describe('MaterializeWriter: the same tree as ArboristWriter', () => {
     expect(fs.existsSync(path.join(dir, JOURNAL))).toBe(false)
   })
 })
+
+describe('install <spec>: the verified store writes the tree, Arborist\'s own save step writes package.json and the lockfile', () => {
+  async function installSpec (s: Setup, writer: TreeWriter, add: string[]) {
+    const options = await loadOptions({
+      argv: ['install', ...add, '--userconfig', s.project.userconfig],
+      cwd: s.project.dir,
+      env: envFor(s),
+      flags: { command: 'install', policy: { minReleaseAgeDays: 0 } },
+    })
+    const result = await runPipeline(options, { add }, { checks: [], writer })
+    if (writer instanceof MaterializeWriter) await writer.settle()
+    return result
+  }
+
+  it('gives the same package.json, lockfile and tree as Arborist\'s reify', async () => {
+    const saved: Array<{ pkg: string, lock: string, hidden: string, tree: Map<string, string> }> = []
+    for (const writer of [new ArboristWriter(), new MaterializeWriter()]) {
+      s = await setup([
+        { name: 'leaf', version: '1.0.0' },
+        { name: 'leaf', version: '1.1.0' },
+        { name: 'tool', version: '2.0.0', manifest: { bin: { tool: 'cli.js' }, dependencies: { leaf: '^1.0.0' } }, files: { 'cli.js': '#!/usr/bin/env node\n' } },
+        { name: 'dev-thing', version: '3.0.0' },
+      ], { dependencies: { leaf: '1.0.0' }, devDependencies: { 'dev-thing': '^3.0.0' } })
+      const result = await installSpec(s, writer, ['tool@^2.0.0'])
+      expect(result.wrote).toBe(true)
+      saved.push({
+        pkg: fs.readFileSync(path.join(s.project.dir, 'package.json'), 'utf8'),
+        lock: fs.readFileSync(path.join(s.project.dir, 'package-lock.json'), 'utf8'),
+        hidden: fs.readFileSync(path.join(s.project.dir, 'node_modules/.package-lock.json'), 'utf8'),
+        tree: projectTrees(s.project.dir),
+      })
+      expect(await npmLsProblems(s)).toEqual([])
+      await s.cleanup()
+      s = undefined
+    }
+    const [reify, ours] = saved
+    expect(JSON.parse(ours!.pkg).dependencies).toEqual({ leaf: '1.0.0', tool: '^2.0.0' })
+    // the fixture registries listen on different ports: compare with the URL left out
+    const noPort = (t: string) => t.replace(/127\.0\.0\.1:\d+/g, '127.0.0.1')
+    expect(ours!.pkg).toBe(reify!.pkg)
+    expect(noPort(ours!.lock)).toBe(noPort(reify!.lock))
+    expect(noPort(ours!.hidden)).toBe(noPort(reify!.hidden))
+    for (const t of [reify!.tree, ours!.tree]) t.delete('node_modules/.package-lock.json')
+    expect(diff(reify!.tree, ours!.tree)).toEqual([])
+  })
+})
