@@ -325,7 +325,7 @@ fs.mkdirSync(path.dirname(outFile), { recursive: true })
 fs.writeFileSync(outFile, JSON.stringify({ summary, results }, null, 2) + '\n')
 
 const f = (x, d = 2) => x === null || x === undefined ? '-' : x.toFixed(d)
-console.log(`\n${opt.project}: ${published} packages, cold safe-install ci, median of ${runs} (trusted root: ${opt.root})`)
+console.log(`\n${opt.project}: ${published} versions published (all the lockfile fetches on this platform), cold safe-install ci, median of ${runs} (trusted root: ${opt.root})`)
 console.log('config        wall s   cpu s  rss MB')
 console.log(`evidence    ${f(summary.evidence.wall).padStart(8)} ${f(summary.evidence.cpu).padStart(7)} ${String(summary.evidence.rssMB).padStart(7)}`)
 console.log(`no-evidence ${f(summary.noEvidence.wall).padStart(8)} ${f(summary.noEvidence.cpu).padStart(7)} ${String(summary.noEvidence.rssMB).padStart(7)}`)
