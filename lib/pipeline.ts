@@ -134,7 +134,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     const ctx: CheckContext = {
       options,
       plan,
-      fetchJson: (url, o) => client.json(url, { accept: o?.accept }),
+      fetchJson: (url, o) => client.json(url, { accept: o?.accept, cache: o?.httpCache }),
       postJson: (url, body) => client.postJson(url, body),
       fullPackument: (name, registry, version) => version === undefined
         ? packuments.complete(name, registry)

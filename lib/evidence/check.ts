@@ -11,7 +11,8 @@ export interface CheckContext {
   readonly options: Options
   readonly plan: Plan
   /** GET JSON from a registry with npm's auth/ca/proxy/retry settings; undefined on 404 */
-  readonly fetchJson: (url: string, opts?: { accept?: string, cacheKey?: string }) => Promise<any | undefined>
+  /** JSON GET, undefined on 404; `httpCache: false` bypasses npm's HTTP cache (for what is kept as a fact once verified) */
+  readonly fetchJson: (url: string, opts?: { accept?: string, httpCache?: boolean }) => Promise<any | undefined>
   /** POST JSON (used by the bulk advisory endpoint) */
   readonly postJson: (url: string, body: unknown) => Promise<any | undefined>
   /**
