@@ -1,6 +1,7 @@
 // `ci`, `install`, `verify`: Options once, the pipeline, the record, output.
 import { createRequire } from 'node:module'
 import { loadOptions } from '../config/load.js'
+import { SafeInstallError } from '../errors.js'
 import type { RunResult } from '../pipeline.js'
 import type { RecordDiff } from '../record/diff.js'
 import type { RecordDocument } from '../record/write.js'
@@ -31,6 +32,13 @@ export async function runInstallCommand (command: Command, argv: string[], args:
   const configMs = performance.now() - startup
   const quiet = options.loglevel === 'silent'
   const noopKind = command === 'verify' ? 'verify' : command === 'install' && !(args.specs?.length) ? 'install' : undefined
+  // the store writer lays out the trees Arborist plans (hoisted, nested, shallow);
+  // npm's linked layout is made inside reify, which does not read the verified store
+  if (options.npmFlat.installStrategy === 'linked' && command !== 'verify') {
+    throw new SafeInstallError('ESIUSAGE', 'install-strategy=linked is not supported yet: safe-install writes npm\'s hoisted, nested or shallow layouts', {
+      fix: 'drop install-strategy=linked from .npmrc or the command line (the default is hoisted)',
+    })
+  }
   const key = await inputKey(options, VERSION)
   if (noopKind && key && !options.timing) {
     const state = await readState(options, noopKind, key)

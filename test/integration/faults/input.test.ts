@@ -103,6 +103,15 @@ describe('byte order marks', () => {
   })
 })
 
+describe('install-strategy=linked', () => {
+  it('is refused before anything is fetched or written (ESIUSAGE, exit 2), not silently laid out hoisted', async () => {
+    const { f } = await project()
+    writeFileSync(join(f.proj.dir, '.npmrc'), 'install-strategy=linked\n')
+    await expectUsageError(f, 'ci', 'ESIUSAGE', ['install-strategy=linked'], true)
+    await expectUsageError(f, 'install', 'ESIUSAGE', ['install-strategy=linked'])
+  })
+})
+
 describe('lockfile presence and sync', () => {
   it('ci or verify without a lockfile: ESINOLOCK, exit 2', async () => {
     const { f } = await project(false)
