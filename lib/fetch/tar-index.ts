@@ -20,6 +20,8 @@ export interface TarIndex {
   manifestError?: string
   /** bytes after decompression */
   unpackedSize: number
+  /** the inflated tar, for the store to extract without inflating it again (dropped after) */
+  tar?: Buffer
 }
 
 const TYPE: Record<string, TarEntry['type']> = {
@@ -71,5 +73,5 @@ export function indexTarball (tgz: Buffer): TarIndex {
   } else {
     manifestError = 'no package.json at the package root'
   }
-  return { files, contents, manifest, manifestError, unpackedSize: raw.length }
+  return { files, contents, manifest, manifestError, unpackedSize: raw.length, tar: raw }
 }

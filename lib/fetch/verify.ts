@@ -34,7 +34,7 @@ export interface VerifyDeps {
    * the tarball need not be read (its listing is a cached fact).
    */
   held?: (integrity: string) => boolean
-  /** given the bytes once they passed every check here (the writer may extract them now) */
+  /** given the bytes (the tarball, or the tar already inflated from it) once they passed every check here: the writer may extract them now */
   keep?: (integrity: string, data: Buffer) => Promise<void>
 }
 
@@ -153,7 +153,14 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
   if (data && cameFrom !== deps.paths.store) {
     await putVerified(deps.paths.store, `safe-install:${spec}`, data, integrity)
   }
-  if (data && deps.keep) await deps.keep(integrity, data)
+  if (data && deps.keep) {
+    // the store can extract the tar inflated for the index, not inflate it again
+    const tar = index?.tar
+    if (index) index.tar = undefined
+    await deps.keep(integrity, tar ?? data)
+  } else if (index) {
+    index.tar = undefined
+  }
   let bytes: Buffer | undefined = data
   let loaded = data !== undefined
   const pkg: VerifiedPackage = {

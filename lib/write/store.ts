@@ -249,8 +249,10 @@ export async function extractEntry (root: string, tarballs: string, integrity: s
 }
 
 /**
- * Extracts `data` (bytes already checked against `integrity`) into a new
- * entry. Exported for tests; the writer always goes through extractEntry.
+ * Extracts `data` (bytes already checked against `integrity`, or the tar
+ * inflated from them: tar reads either) into a new entry. MaterializeWriter's
+ * keep() calls it with bytes verified moments before; write() goes through
+ * extractEntry, which reads them from the verified tarball store.
  */
 export async function buildEntry (root: string, integrity: string, data: Buffer): Promise<StoreEntry> {
   const dir = entryDir(root, integrity)
