@@ -4,17 +4,9 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { SafeInstallError } from '../errors.js'
+import { processAlive } from './alive.js'
 
 export interface ProjectLock { release (): Promise<void> }
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 export function lockPath (prefix: string): string {
   return path.join(prefix, '.safe-install.lock')
@@ -33,7 +25,7 @@ export async function acquireLock (prefix: string, opts: { waitMs?: number, onWa
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
     const pid = Number(await fs.readFile(path.join(dir, 'pid'), 'utf8').catch(() => ''))
-    if (pid && !alive(pid)) {
+    if (pid && !processAlive(pid)) {
       // its owner died (killed, power loss): take it over
       await takeOver(dir, current => current === String(pid))
       continue

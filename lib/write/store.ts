@@ -27,6 +27,7 @@ import { Unpack } from 'tar'
 import { SafeInstallError } from '../errors.js'
 import { mapLimit } from '../fetch/pool.js'
 import { readVerified } from '../fetch/store.js'
+import { processAlive } from './alive.js'
 
 const require = createRequire(import.meta.url)
 const normalizeBin: (pkg: Record<string, any>) => Record<string, any> = require('npm-normalize-package-bin')
@@ -214,16 +215,6 @@ function removeEntry (dir: string): void {
   fs.rmSync(aside, { recursive: true, force: true, maxRetries: 2 })
 }
 
-function alive (pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** Half-built (`.tmp-<pid>-…`) or half-removed (`.rm-<pid>-…`) copies of an entry left by a process that is gone. */
 function removeStale (dir: string): void {
   const base = path.basename(dir)
@@ -231,7 +222,7 @@ function removeStale (dir: string): void {
   try { names = fs.readdirSync(path.dirname(dir)) } catch { return }
   for (const name of names) {
     const m = name.startsWith(base + '.') ? /\.(?:tmp|rm)-(\d+)-[0-9a-f]+$/.exec(name) : null
-    if (m && !alive(Number(m[1]))) fs.rmSync(path.join(path.dirname(dir), name), { recursive: true, force: true })
+    if (m && !processAlive(Number(m[1]))) fs.rmSync(path.join(path.dirname(dir), name), { recursive: true, force: true })
   }
 }
 

@@ -22,6 +22,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
+import { processAlive } from './alive.js'
 
 export const PREVIOUS = '.safe-install-previous-node_modules'
 export const STAGING = '.safe-install-staging-node_modules'
@@ -37,16 +38,6 @@ interface Journal {
 
 async function exists (p: string): Promise<boolean> {
   return fs.lstat(p).then(() => true, () => false)
-}
-
-function alive (pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 const rmrf = (p: string) => fs.rm(p, { recursive: true, force: true, maxRetries: 2 })
@@ -148,7 +139,7 @@ export async function recoverSwap (prefix: string): Promise<string[]> {
   try { names = await fs.readdir(prefix) } catch {}
   for (const name of names) {
     const m = /^\.safe-install-cleanup-(\d+)-([0-9a-f]+)\.json$/.exec(name)
-    if (!m || alive(Number(m[1]))) continue
+    if (!m || processAlive(Number(m[1]))) continue
     const file = path.join(prefix, name)
     const id = `${m[1]}-${m[2]}`
     let dirs: string[] = []
@@ -163,7 +154,7 @@ export async function recoverSwap (prefix: string): Promise<string[]> {
   // trash of a run that is gone (its cleanup file already removed, or never written)
   for (const name of names) {
     const m = /^\.safe-install-trash-(\d+)-/.exec(name)
-    if (m && !alive(Number(m[1]))) await rmrf(path.join(prefix, name))
+    if (m && !processAlive(Number(m[1]))) await rmrf(path.join(prefix, name))
   }
   return done
 }
