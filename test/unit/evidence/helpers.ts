@@ -13,7 +13,7 @@ import { createSigstoreTargets, embeddedTarget } from '../../../lib/evidence/tuf
 import { EvidenceRun } from '../../../lib/evidence/run.js'
 import { parseTufKeys } from '../../../lib/evidence/keys.js'
 import { PUBLIC_HOST, PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
-import { optionsWith, policyWith } from '../../helpers/model.js'
+import { optionsWith, planEntry, policyWith } from '../../helpers/model.js'
 
 // ../shared beside the repository, as CI lays it out
 export const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/real-npm', import.meta.url))
@@ -100,23 +100,13 @@ export function fakePkg (opts: {
   source?: PlanEntry['source']
 }): VerifiedPackage {
   const registry = opts.registry ?? PUBLIC
-  const entry: PlanEntry = {
-    location: `node_modules/${opts.name}`,
+  const entry: PlanEntry = planEntry({
     name: opts.name,
-    installName: opts.name,
     version: opts.version,
     resolved: `${registry}${opts.name}/-/${opts.name.replace(/^@[^/]+\//, '')}-${opts.version}.tgz`,
     integrity: opts.integrity,
     source: opts.source ?? 'registry',
-    dev: false,
-    optional: false,
-    devOptional: false,
-    peer: false,
-    bundled: false,
-    hasInstallScript: false,
-    isRootDependency: true,
-    dependencies: [],
-  }
+  })
   return {
     entry,
     integrity: opts.integrity,
