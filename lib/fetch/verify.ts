@@ -153,14 +153,11 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
   if (data && cameFrom !== deps.paths.store) {
     await putVerified(deps.paths.store, `safe-install:${spec}`, data, integrity)
   }
-  if (data && deps.keep) {
-    // the store can extract the tar inflated for the index, not inflate it again
-    const tar = index?.tar
-    if (index) index.tar = undefined
-    await deps.keep(integrity, tar ?? data)
-  } else if (index) {
-    index.tar = undefined
-  }
+  // the store can extract the tar inflated for the index, not inflate it again;
+  // nothing else keeps the inflated tar
+  const tar = index?.tar
+  if (index) index.tar = undefined
+  if (data && deps.keep) await deps.keep(integrity, tar ?? data)
   let bytes: Buffer | undefined = data
   let loaded = data !== undefined
   const pkg: VerifiedPackage = {

@@ -69,16 +69,8 @@ export function syncMarker (options: Options, pkg: any, pkgText: string, lockTex
   return path.join(options.cache, '_safe-install', 'in-sync', h.digest('hex'))
 }
 
-function readText (file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8')
-  } catch {
-    return ''
-  }
-}
-
-/** Parse JSON ourselves first: a truncated file gets a clear error naming it. */
-function readJsonStrict (file: string, what: string): any {
+/** Parse JSON ourselves first: a truncated file gets a clear error naming it. Returns the text too. */
+function readJsonStrict (file: string, what: string): { value: any, text: string } | undefined {
   let text: string
   try {
     text = fs.readFileSync(file, 'utf8')
@@ -94,7 +86,7 @@ function readJsonStrict (file: string, what: string): any {
     // npm accepts a UTF-8 byte order mark
     const value = JSON.parse(text.replace(/^\uFEFF/, ''))
     if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a JSON object')
-    return value
+    return { value, text }
   } catch (err) {
     throw new SafeInstallError('ESIBADJSON', `${file} is not valid JSON (${(err as Error).message})`, {
       path: file,
@@ -108,14 +100,14 @@ function readJsonStrict (file: string, what: string): any {
 export async function loadPlan (options: Options, request: { mode: 'lockfile' | 'resolve', add?: string[], rm?: string[] }): Promise<LoadedPlan> {
   const prefix = options.prefix
   const pkgFile = path.join(prefix, 'package.json')
-  const pkg = readJsonStrict(pkgFile, 'package.json')
-  if (!pkg) {
+  const pkgRead = readJsonStrict(pkgFile, 'package.json')
+  if (!pkgRead) {
     throw new SafeInstallError('ESIUSAGE', `no package.json in ${prefix}`, { path: pkgFile, fix: 'run safe-install in a project folder, or pass --prefix' })
   }
   const lockName = findLockfile(prefix)
-  if (lockName) {
-    const lock = readJsonStrict(path.join(prefix, lockName), 'lockfile')
-    if (!lock.lockfileVersion) {
+  const lockRead = lockName ? readJsonStrict(path.join(prefix, lockName), 'lockfile') : undefined
+  if (lockName && lockRead) {
+    if (!lockRead.value.lockfileVersion) {
       throw new SafeInstallError('ESIBADJSON', `${path.join(prefix, lockName)} has no lockfileVersion`, {
         path: path.join(prefix, lockName),
         fix: 'regenerate the lockfile with `safe-install install`',
@@ -131,7 +123,7 @@ export async function loadPlan (options: Options, request: { mode: 'lockfile' | 
       })
     }
     // npm ci's rule: the lockfile must describe what package.json asks for
-    const marker = syncMarker(options, pkg, readText(pkgFile), readText(path.join(prefix, lockName)))
+    const marker = lockRead && syncMarker(options, pkgRead.value, pkgRead.text, lockRead.text)
     if (marker && fs.existsSync(marker)) {
       const arb = new Arborist(arbOpts)
       await buildIdeal(arb, {}).catch((err: unknown) => { throw lockfileUnreadable(err, prefix, lockName) })
