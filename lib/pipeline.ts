@@ -21,6 +21,7 @@ import { checkLockfileUrls, type RegistryConfig } from './policy/lockfile-urls.j
 import { checkSources } from './policy/sources.js'
 import { transportViolations } from './policy/transport.js'
 import { lifecycleScripts, scriptNames } from './rebuild/scripts.js'
+import { checkInputs, REPLAY_VERSION, replayVerdicts, type ReplayData } from './replay.js'
 import type { PackageEvidence, Plan, RunNote, VerifiedPackage, Violation } from './types.js'
 import { acquireLock } from './write/lock.js'
 import type { TreeWriter } from './write/writer.js'
@@ -28,6 +29,8 @@ import type { TreeWriter } from './write/writer.js'
 export interface PipelineRequest {
   /** specs to add (`install <spec...>`) */
   add?: string[]
+  /** `ci`: what an earlier run on the same inputs verified, to replay (lib/replay.ts) */
+  prior?: ReplayData
 }
 
 export interface PipelineHooks {
@@ -60,6 +63,10 @@ export interface RunResult {
   timings: Record<string, number>
   recovered: string[]
   wrote: boolean
+  /** the earlier run's verdicts were replayed (only live checks ran) */
+  replayed: boolean
+  /** from a full run: what a later `ci` of the same inputs may replay */
+  replayData?: ReplayData
 }
 
 function registryConfig (options: Options): RegistryConfig {
@@ -104,9 +111,12 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     const recovered = writes && hooks.writer ? await hooks.writer.recover(options) : []
 
     // the project's facts snapshot loads while Arborist reads the lockfile
+    // (a replay needs none of it)
     const paths = storePaths(options.cache)
     const facts = new DiskFacts(paths.facts)
-    const snapshot = facts.loadSnapshot(options.prefix)
+    const writer = writes ? hooks.writer : undefined
+    const prior = writer?.holds && options.command === 'ci' ? request.prior : undefined
+    let snapshot = prior ? undefined : facts.loadSnapshot(options.prefix)
 
     // 2. the plan
     const loaded: LoadedPlan = await time('plan', () => loadPlan(options, options.command === 'install'
@@ -130,7 +140,6 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     const p = options.policy
     const packuments = new Packuments(client, p.minReleaseAgeDays > 0 || p.strictReleaseAge || !trustSkipped(p))
     const notes: RunNote[] = []
-    await snapshot
     const ctx: CheckContext = {
       options,
       plan,
@@ -143,58 +152,75 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       note: n => { notes.push(n) },
     }
     const checks = hooks.checks
-    await time('evidence', () => Promise.all(checks.map(c => c.prepare?.(ctx))))
-
+    const held = writer?.holds ? (integrity: string) => writer.holds!(integrity, options) : undefined
     const evidence = new Map<string, PackageEvidence>()
     const verified = new Map<string, VerifiedPackage>()
     const violations: Violation[] = []
     const scriptsSkipped: SkippedScripts[] = []
     const fetched = plan.entries.filter(e => !e.bundled && isFetchedSource(e.source))
-    for (const e of plan.entries) {
-      if (e.bundled) evidence.set(e.location, { integritySource: 'bundled', scripts: [] })
-      else if (isLocalSource(e.source)) evidence.set(e.location, { integritySource: 'link', scripts: [] })
-    }
-    const writer = writes ? hooks.writer : undefined
-    const held = writer?.holds ? (integrity: string) => writer.holds!(integrity, options) : undefined
-    const keep = writer?.keep ? (integrity: string, data: Buffer) => writer.keep!(integrity, data, options) : undefined
-    let done = 0
-    const concurrency = Math.max(4, Number(options.npmFlat.maxSockets ?? 16))
-    await time('fetch', () => mapLimit(fetched, concurrency, async entry => {
-      const outcome = await verifyEntry(entry, { options, client, packuments, paths, registries, urls, facts, held, keep })
-      hooks.progress?.(++done, fetched.length)
-      if (!outcome.ok) { violations.push(...outcome.violations); return }
-      const pkg = outcome.pkg
-      verified.set(entry.location, pkg)
-      const scripts = scriptNames(lifecycleScripts(pkg.manifest, pkg.files, { source: entry.source }))
-      const ev: PackageEvidence = { integritySource: pkg.from, scripts }
-      if (scripts.length) scriptsSkipped.push({ name: entry.name, version: entry.version, location: entry.location, scripts })
-      for (const check of checks) {
-        if (!check.check) continue
-        const started = performance.now()
-        const res = await check.check(pkg, ctx)
-        const key = `check:${check.name}`
-        timings[key] = (timings[key] ?? 0) + performance.now() - started
-        Object.assign(ev, res.evidence ?? {})
-        violations.push(...(res.violations ?? []))
+    let replayData: ReplayData | undefined
+
+    const replayed = prior && loaded.layout && held
+      ? await time('replay', () => replayVerdicts(prior, plan, checks, ctx, held))
+      : undefined
+    if (replayed) {
+      for (const [loc, ev] of replayed.evidence) evidence.set(loc, ev)
+      for (const [loc, pkg] of replayed.verified) verified.set(loc, pkg)
+      violations.push(...prior!.warnings.filter(w => !policyViolations.some(v => v.code === w.code && v.path === w.path)))
+      notes.push(...prior!.notes)
+      scriptsSkipped.push(...prior!.scriptsSkipped)
+    } else {
+      snapshot ??= facts.loadSnapshot(options.prefix)
+      await snapshot
+      await time('evidence', () => Promise.all(checks.map(c => c.prepare?.(ctx))))
+      for (const e of plan.entries) {
+        if (e.bundled) evidence.set(e.location, { integritySource: 'bundled', scripts: [] })
+        else if (isLocalSource(e.source)) evidence.set(e.location, { integritySource: 'link', scripts: [] })
       }
-      evidence.set(entry.location, ev)
-      // the bytes and file contents were only needed by the checks above
-      outcome.release()
-    }))
-    const allVerified = [...verified.values()]
-    await time('evidence', async () => {
-      for (const check of checks) {
-        if (!check.finish) continue
-        const res = await check.finish(allVerified, ctx)
-        for (const [loc, ev] of res.evidence ?? []) {
-          const cur = evidence.get(loc)
-          if (cur) Object.assign(cur, ev)
+      const keep = writer?.keep ? (integrity: string, data: Buffer) => writer.keep!(integrity, data, options) : undefined
+      let done = 0
+      const concurrency = Math.max(4, Number(options.npmFlat.maxSockets ?? 16))
+      await time('fetch', () => mapLimit(fetched, concurrency, async entry => {
+        const outcome = await verifyEntry(entry, { options, client, packuments, paths, registries, urls, facts, held, keep })
+        hooks.progress?.(++done, fetched.length)
+        if (!outcome.ok) { violations.push(...outcome.violations); return }
+        const pkg = outcome.pkg
+        verified.set(entry.location, pkg)
+        const scripts = scriptNames(lifecycleScripts(pkg.manifest, pkg.files, { source: entry.source }))
+        const ev: PackageEvidence = { integritySource: pkg.from, scripts }
+        if (scripts.length) scriptsSkipped.push({ name: entry.name, version: entry.version, location: entry.location, scripts })
+        for (const check of checks) {
+          if (!check.check) continue
+          const started = performance.now()
+          const res = await check.check(pkg, ctx)
+          const key = `check:${check.name}`
+          timings[key] = (timings[key] ?? 0) + performance.now() - started
+          Object.assign(ev, res.evidence ?? {})
+          violations.push(...(res.violations ?? []))
         }
-        violations.push(...(res.violations ?? []))
+        evidence.set(entry.location, ev)
+        // the bytes and file contents were only needed by the checks above
+        outcome.release()
+      }))
+      await time('evidence', () => finishChecks(checks.filter(c => !c.live), [...verified.values()], ctx, evidence, violations))
+      // what was learned is kept even when the run refuses
+      await facts.saveSnapshot()
+      if (!violations.some(v => v.severity !== 'warning') && verified.size === fetched.length) {
+        // what a later ci of the same inputs may replay: everything but the live checks
+        scriptsSkipped.sort((a, b) => a.location.localeCompare(b.location))
+        replayData = {
+          v: REPLAY_VERSION,
+          packages: Object.fromEntries([...verified].map(([loc, p]) => [loc, { integrity: p.integrity, tarballUrl: p.tarballUrl, registry: p.registry }])),
+          evidence: JSON.parse(JSON.stringify(Object.fromEntries(evidence))),
+          warnings: [...policyViolations, ...violations].filter(v => v.severity === 'warning'),
+          notes: [...notes],
+          inputs: await checkInputs(checks, [...verified.values()], ctx),
+          scriptsSkipped: [...scriptsSkipped],
+        }
       }
-    })
-    // what was learned is kept even when the run refuses
-    await facts.saveSnapshot()
+    }
+    const allVerified = replayed?.pkgs ?? [...verified.values()]
+    await time('evidence', () => finishChecks(checks.filter(c => c.live), allVerified, ctx, evidence, violations))
     const warnings = [...policyViolations, ...violations].filter(v => v.severity === 'warning')
     if (violations.some(v => v.severity !== 'warning')) refuse(sortViolations(violations), 'found while verifying packages')
 
@@ -209,12 +235,15 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     scriptsSkipped.sort((a, b) => a.location.localeCompare(b.location))
     const result: RunResult = {
       command: options.command, plan, evidence, verified, warnings, notes, stats, scriptsSkipped, timings, recovered, wrote: false,
+      replayed: Boolean(replayed),
+      replayData,
     }
 
     // 5. write: only now, everything verified
     if (writes && hooks.writer) {
       await time('write', () => hooks.writer!.write({ options, loaded, verified, paths, save: options.command === 'install' }))
       result.wrote = true
+      if (loaded.remember && hooks.writer.layout) loaded.remember(hooks.writer.layout)
       notes.push(...(hooks.writer.notes ?? []))
       for (const [step, ms] of Object.entries(hooks.writer.timings ?? {})) timings[`write:${step}`] = ms
     }
@@ -224,6 +253,19 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     // the old tree goes away in the background; done before another run may start
     await hooks.writer?.settle?.().catch(() => {})
     await lock?.release()
+  }
+}
+
+async function finishChecks (checks: readonly EvidenceCheck[], pkgs: readonly VerifiedPackage[], ctx: CheckContext,
+  evidence: Map<string, PackageEvidence>, violations: Violation[]): Promise<void> {
+  for (const check of checks) {
+    if (!check.finish) continue
+    const res = await check.finish(pkgs, ctx)
+    for (const [loc, ev] of res.evidence ?? []) {
+      const cur = evidence.get(loc)
+      if (cur) Object.assign(cur, ev)
+    }
+    violations.push(...(res.violations ?? []))
   }
 }
 

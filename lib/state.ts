@@ -10,6 +10,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Options } from './options.js'
 import type { SkippedScripts } from './pipeline.js'
+import { isReplayData, type ReplayData } from './replay.js'
 import type { Plan, PlanEntry } from './types.js'
 
 export interface RunState {
@@ -25,7 +26,7 @@ export interface RunState {
   readonly scriptsSkipped: readonly SkippedScripts[]
 }
 
-export function statePath (options: Options, kind: 'install' | 'verify'): string {
+export function statePath (options: Options, kind: 'install' | 'verify' | 'replay'): string {
   const id = crypto.createHash('sha256').update(options.prefix).digest('hex').slice(0, 32)
   return path.join(options.cache, '_safe-install', 'state', `${id}-${kind}.json`)
 }
@@ -89,8 +90,30 @@ export async function writeState (options: Options, kind: 'install' | 'verify', 
   }
 }
 
+/** The verdicts a full run left for a later `ci` of the same inputs (lib/replay.ts), in their own file: the no-op path never reads them. */
+export async function readReplay (options: Options, key: string): Promise<ReplayData | undefined> {
+  try {
+    const doc = JSON.parse(await fs.readFile(statePath(options, 'replay'), 'utf8'))
+    return doc?.key === key && isReplayData(doc.data) ? doc.data : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export async function writeReplay (options: Options, key: string, data: ReplayData): Promise<void> {
+  const file = statePath(options, 'replay')
+  const tmp = `${file}.${process.pid}.tmp`
+  try {
+    await fs.mkdir(path.dirname(file), { recursive: true })
+    await fs.writeFile(tmp, JSON.stringify({ key, data }))
+    await fs.rename(tmp, file)
+  } catch {
+    await fs.rm(tmp, { force: true }).catch(() => {})
+  }
+}
+
 export async function forgetState (options: Options): Promise<void> {
-  await Promise.all((['install', 'verify'] as const).map(k => fs.rm(statePath(options, k), { force: true }).catch(() => {})))
+  await Promise.all((['install', 'verify', 'replay'] as const).map(k => fs.rm(statePath(options, k), { force: true }).catch(() => {})))
 }
 
 export type { PlanEntry }

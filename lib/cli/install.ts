@@ -9,7 +9,7 @@ import { formatSummary, formatTimings } from '../report/human.js'
 import { jsonReport } from '../report/json.js'
 import { createProgress } from '../report/progress.js'
 import type { Command } from '../types.js'
-import { inputKey, readState, writeState } from '../state.js'
+import { inputKey, readReplay, readState, writeReplay, writeState } from '../state.js'
 import { runNoop } from './noop.js'
 import { toCliFlags } from './flags.js'
 import type { Io } from './main.js'
@@ -80,8 +80,10 @@ export async function runInstallCommand (command: Command, argv: string[], args:
     }
   }
 
+  // a ci of inputs verified before replays those verdicts (lib/replay.ts)
+  const prior = key && command === 'ci' ? await readReplay(options, key) : undefined
   const loadMs = performance.now() - startup - configMs
-  const result = await runPipeline(options, { add: args.specs }, {
+  const result = await runPipeline(options, { add: args.specs, prior }, {
     checks: buildChecks(options),
     writer,
     progress: (d, t) => progress.update(d, t),
@@ -112,6 +114,7 @@ export async function runInstallCommand (command: Command, argv: string[], args:
     }
     await writeState(options, 'verify', state)
     if (result.wrote) await writeState(options, 'install', state)
+    if (result.replayData) await writeReplay(options, key, result.replayData)
   }
   if (options.json) {
     io.stdout(JSON.stringify(jsonReport(result, { record: { written, diff }, allowedScripts: allowedSkipped }), null, 2))

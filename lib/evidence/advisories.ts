@@ -203,6 +203,7 @@ export function createAdvisoriesCheck (opts: AdvisoriesCheckOptions = {}): Evide
   const loadOsv = opts.loadOsv ?? loadOsvFiles
   return {
     name: ADVISORIES_CHECK,
+    live: true,
     async finish (pkgs, ctx) {
       return runAdvisories(pkgs, ctx, loadOsv)
     },

@@ -40,6 +40,22 @@ export interface CheckResult {
 
 export interface EvidenceCheck {
   readonly name: string
+  /**
+   * Verdicts that can change for the very same packages (advisories): a run
+   * replaying an earlier run's verdicts (lib/replay.ts) runs `finish` again.
+   */
+  readonly live?: boolean
+  /**
+   * What else, run-wide, this check's verdicts depend on that can change
+   * between runs (a registry's signing keys), as a fingerprint. A replay is
+   * refused when it differs from the one recorded with the verdicts.
+   */
+  inputs? (pkgs: readonly VerifiedPackage[], ctx: CheckContext): Promise<string>
+  /**
+   * A replayed package's evidence brought up to date (an age in days), or
+   * 'rerun' when it cannot be replayed (a verdict that depends on the clock).
+   */
+  refresh? (evidence: Readonly<PackageEvidence>, pkg: VerifiedPackage, ctx: CheckContext): Partial<PackageEvidence> | 'rerun'
   /** once per run, before packages flow (e.g. load keys); may add notes */
   prepare? (ctx: CheckContext): Promise<void>
   /** per verified package */

@@ -84,6 +84,16 @@ export function createReleaseAgeCheck (opts: ReleaseAgeCheckOptions = {}): Evide
       return { evidence: { releaseAge }, violations }
     },
 
+    // an age grows with the clock: only a verdict that cannot change by waiting is replayed
+    refresh (evidence, pkg, ctx) {
+      const prior = evidence.releaseAge
+      if (!prior || prior.status === 'too-new') return 'rerun'
+      if (prior.status !== 'ok' || !prior.published) return {}
+      const { policy } = ctx.options
+      const { availableAt, ...releaseAge } = releaseAgeOutcome({ name: pkg.entry.name, now: now(), minReleaseAgeDays: policy.minReleaseAgeDays, exclude: policy.minReleaseAgeExclude, published: prior.published })
+      return releaseAge.status === 'ok' ? { releaseAge } : 'rerun'
+    },
+
     async finish (_pkgs, ctx) {
       if (unknown.length) {
         const shown = unknown.slice(0, 5).join(', ') + (unknown.length > 5 ? `, and ${unknown.length - 5} more` : '')

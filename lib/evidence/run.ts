@@ -86,6 +86,23 @@ export class EvidenceRun {
     return withSlash(pkg.registry)
   }
 
+  /**
+   * The signing keys of the registries `pkgs` take evidence from, as they
+   * stand now: a fingerprint that changes when a registry adds, revokes or
+   * starts or stops serving keys.
+   */
+  async keysFingerprint (pkgs: readonly VerifiedPackage[], ctx: CheckContext): Promise<string> {
+    const registries = new Set<string>()
+    for (const p of pkgs) if (p.entry.source === 'registry') registries.add(this.evidenceRegistry(p, ctx))
+    const out: unknown[] = []
+    for (const registry of [...registries].sort()) {
+      const set = await this.keys(ctx).get(registry, ctx)
+      out.push([registryKey(registry), set.source ?? null, Boolean(set.servedByRegistry),
+        set.keys.map(k => [k.keyid, k.usage ?? null, k.expires ?? null]).sort()])
+    }
+    return JSON.stringify(out)
+  }
+
   /** the version document (with `dist.signatures`/`dist.attestations`) from the evidence registry */
   versionDoc (pkg: VerifiedPackage, ctx: CheckContext): Promise<VersionDocResult> {
     const registry = this.evidenceRegistry(pkg, ctx)

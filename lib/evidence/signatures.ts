@@ -265,6 +265,9 @@ export function signaturesCheck (run: EvidenceRun): EvidenceCheck {
   const unchecked = new Map<string, Map<string, number>>()
   return {
     name: 'signatures',
+    // a verdict stands only while the registry's keys are the same (provenance's
+    // "absent" rather than "not checked" rests on the same keys, see noAttestations)
+    inputs: (pkgs, ctx) => run.keysFingerprint(pkgs, ctx),
     async check (pkg, ctx) {
       if (ctx.options.policy.signatures === 'off') return {}
       let result: Awaited<ReturnType<typeof signatureFor>>

@@ -8,19 +8,26 @@ import path from 'node:path'
 import { SafeInstallError } from '../errors.js'
 import type { Options } from '../options.js'
 import type { Plan, PlanEntry } from '../types.js'
+import { cachedPlanFile, readCachedPlan, writeCachedPlan } from './cached.js'
 import { classifySource } from './classify.js'
+import type { TreeLayout } from '../write/tree-layout.js'
 
 const require = createRequire(import.meta.url)
-const Arborist = require('@npmcli/arborist')
+// Arborist loads only when a tree has to be built: a warm `ci` reuses the cached plan
+const arborist = (opts: Record<string, any>): any => new (require('@npmcli/arborist'))(opts)
 const ARBORIST_VERSION: string = require('@npmcli/arborist/package.json').version
 const SELF_VERSION: string = require('../../package.json').version
 
 export interface LoadedPlan {
   plan: Plan
-  /** the Arborist instance holding the ideal tree, for the writer */
-  arborist: any
+  /** the Arborist instance holding the ideal tree, for the writer (absent when the plan came from the cache) */
+  arborist?: any
+  /** the writer's layout of the last `ci` of this same lockfile, when the plan came from the cache */
+  layout?: TreeLayout
   /** lockfile messages for ci (e.g. nothing to install) */
   lockfilePresent: boolean
+  /** keeps the plan and the writer's layout for the next `ci` of the same inputs */
+  remember?: (layout: TreeLayout) => void
 }
 
 export function arboristOptions (options: Options): Record<string, any> {
@@ -124,17 +131,27 @@ export async function loadPlan (options: Options, request: { mode: 'lockfile' | 
     }
     // npm ci's rule: the lockfile must describe what package.json asks for
     const marker = lockRead && syncMarker(options, pkgRead.value, pkgRead.text, lockRead.text)
+    const planFile = marker && cachedPlanFile(options, marker)
+    const remember = planFile && options.command === 'ci'
+      ? (plan: Plan) => (layout: TreeLayout) => writeCachedPlan(planFile, { plan, layout })
+      : undefined
     if (marker && fs.existsSync(marker)) {
-      const arb = new Arborist(arbOpts)
+      const cached = planFile ? readCachedPlan(planFile, options) : undefined
+      // ci needs the layout too; verify only the plan
+      if (cached && (cached.layout || options.command === 'verify')) {
+        return { plan: cached.plan, layout: options.command === 'ci' ? cached.layout : undefined, lockfilePresent: true }
+      }
+      const arb = arborist(arbOpts)
       await buildIdeal(arb, {}).catch((err: unknown) => { throw lockfileUnreadable(err, prefix, lockName) })
-      return { plan: planFromTree(arb.idealTree, options, lockName), arborist: arb, lockfilePresent: true }
+      const plan = planFromTree(arb.idealTree, options, lockName)
+      return { plan, arborist: arb, lockfilePresent: true, remember: remember?.(plan) }
     }
-    const virtualArb = new Arborist(arbOpts)
+    const virtualArb = arborist(arbOpts)
     const virtual = await virtualArb.loadVirtual().catch((err: Error) => {
       throw new SafeInstallError('ESIBADJSON', `${path.join(prefix, lockName)} could not be read: ${err.message}`, { path: path.join(prefix, lockName) })
     })
     const virtualInventory = new Map<string, any>(virtual.inventory)
-    const arb = new Arborist(arbOpts)
+    const arb = arborist(arbOpts)
     await buildIdeal(arb, {}).catch((err: unknown) => { throw lockfileUnreadable(err, prefix, lockName) })
     const errors: string[] = []
     for (const [key, entry] of arb.idealTree.inventory.entries()) {
@@ -154,10 +171,11 @@ export async function loadPlan (options: Options, request: { mode: 'lockfile' | 
         fs.writeFileSync(marker, '')
       } catch {}
     }
-    return { plan: planFromTree(arb.idealTree, options, lockName), arborist: arb, lockfilePresent: true }
+    const plan = planFromTree(arb.idealTree, options, lockName)
+    return { plan, arborist: arb, lockfilePresent: true, remember: remember?.(plan) }
   }
 
-  const arb = new Arborist(arbOpts)
+  const arb = arborist(arbOpts)
   await buildIdeal(arb, { add: request.add ?? [], rm: request.rm ?? [], saveType: options.npmFlat.saveType })
   return { plan: planFromTree(arb.idealTree, options, lockName ?? 'package-lock.json'), arborist: arb, lockfilePresent: Boolean(lockName) }
 }

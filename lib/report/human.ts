@@ -53,6 +53,7 @@ export function formatSummary (r: RunResult, extra: string[] = []): string {
       (s.bundled ? `; ${s.bundled} bundled` : '') + (s.links ? `; ${plural(s.links, 'link')}` : ''),
   ]
   for (const r2 of r.recovered) lines.push(`  ${r2}`)
+  if (r.replayed) lines.push('  verdicts of the last run on this same lockfile, package.json and policy reused: registry keys unchanged, store files checked, advisories queried again now')
   const ev = [...r.evidence.values()]
   const sig = countBy(ev, e => e.signature?.status)
   if (sig.size) lines.push(`  signatures: ${tally(sig)}`)

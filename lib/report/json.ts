@@ -8,6 +8,7 @@ export function jsonReport (r: RunResult, extra: Record<string, unknown> = {}): 
     command: r.command,
     exitCode: 0,
     stats: r.stats,
+    replayed: r.replayed,
     warnings: r.warnings,
     notes: r.notes,
     scriptsSkipped: r.scriptsSkipped,

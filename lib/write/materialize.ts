@@ -16,20 +16,16 @@
 // from tarballs verified against the lockfile integrity.
 import fs from 'node:fs'
 import path from 'node:path'
-import { createRequire } from 'node:module'
 import { SafeInstallError } from '../errors.js'
 import type { Options } from '../options.js'
 import { installedNodes } from '../plan/load.js'
 import type { RunNote } from '../types.js'
 import { createImporter, type FileImporter, type ImportKind } from './import-file.js'
-import { buildEntry, contentStoreRoot, ensureEntries, entryDir, execMode, type FileRow, type StoreEntry, type StoreEvent } from './store.js'
-import { recoverSwap, STAGING, StagedSwap } from './swap.js'
+import { buildEntry, contentStoreRoot, ensureEntries, entryDir, execMode, type EnsureResult, type StoreEntry, type StoreEvent } from './store.js'
+import { recoverSwap, StagedSwap } from './swap.js'
+import { dirsOf, layoutFromTree, StagingLayout, type TreeLayout } from './tree-layout.js'
 import type { TreeWriter, WriteInput } from './writer.js'
 
-const require = createRequire(import.meta.url)
-const { Shrinkwrap } = require('@npmcli/arborist')
-const normalizeBin: (pkg: Record<string, any>) => Record<string, any> = require('npm-normalize-package-bin')
-const localeCompare: (a: string, b: string) => number = require('@isaacs/string-locale-compare')('en')
 
 export interface MaterializeStats {
   nodes: number
@@ -53,14 +49,13 @@ export interface MaterializeWriterOptions {
 
 /** A node whose files come from a store entry. */
 interface FileJob {
-  node: any
   entry: StoreEntry
   /** final absolute folder */
   final: string
   /** folder in staging */
   staged: string
   /** entry paths (relative) owned by nested nodes: their files come from elsewhere */
-  exclude: string[]
+  exclude: readonly string[]
   /** entry paths of bin targets bin-links would fix in this install */
   fixed: Set<string>
 }
@@ -73,6 +68,8 @@ export class MaterializeWriter implements TreeWriter {
   /** store entries found changed and extracted again in the last write */
   events: StoreEvent[] = []
   stats?: MaterializeStats
+  /** what the last successful write laid out, for reuse by a later run of the same lockfile */
+  layout?: TreeLayout
   private swap?: StagedSwap
 
   constructor (private readonly opts: MaterializeWriterOptions = {}) {}
@@ -116,158 +113,92 @@ export class MaterializeWriter implements TreeWriter {
     const { options, loaded, verified, paths } = input
     this.notes = []
     this.events = []
+    this.layout = undefined
     const timings: Record<string, number> = {}
     let t = performance.now()
     const lap = (name: string) => { const now = performance.now(); timings[name] = now - t; t = now }
 
-    const tree = loaded.arborist.idealTree
     const prefix = path.resolve(options.prefix)
-    const nodes = installedNodes(tree, options)
-
-    // ---- 1. what goes where
-    const links: any[] = []
-    const fileNodes: { node: any, integrity: string }[] = []
-    const bundled: any[] = []
-    for (const node of nodes) {
-      if (node.isLink) {
-        if (!node.isUndeclaredWorkspaceLink) links.push(node)
-        continue
+    const storeRoot = contentStoreRoot(options.cache)
+    const ensure = async (integrities: string[]) => {
+      let ensured
+      try {
+        ensured = await ensureEntries(storeRoot, paths.store, integrities, { concurrency: this.opts.concurrency })
+      } catch (err) {
+        throw writeError(err, false)
       }
-      if (!node.parent) continue // a workspace or directory folder: it is its own source
-      if (node.inDepBundle) { bundled.push(node); continue }
-      const pkg = verified.get(node.location)
-      if (!pkg) {
-        throw new SafeInstallError('ESIWRITE', `no verified tarball for ${node.location} (${node.packageName ?? node.name}@${node.version}): nothing unverified is installed`, {
-          path: node.location,
-          fix: 'this source type is not supported by this writer; report it',
-        })
+      for (const ev of ensured.events) {
+        this.events.push(ev)
+        this.note(`store entry ${ev.integrity.slice(0, 20)}… was ${ev.kind === 'changed' ? 'changed on disk' : 'unreadable'} (${ev.detail}): deleted and extracted again from the verified tarball`, 'warning')
       }
-      fileNodes.push({ node, integrity: pkg.integrity })
+      return ensured
     }
 
-    let ensured
-    try {
-      ensured = await ensureEntries(contentStoreRoot(options.cache), paths.store, fileNodes.map(f => f.integrity), { concurrency: this.opts.concurrency })
-    } catch (err) {
-      throw writeError(err, false)
-    }
-    for (const ev of ensured.events) {
-      this.events.push(ev)
-      this.note(`store entry ${ev.integrity.slice(0, 20)}… was ${ev.kind === 'changed' ? 'changed on disk' : 'unreadable'} (${ev.detail}): deleted and extracted again from the verified tarball`, 'warning')
-    }
-    lap('store')
-
-    const layout = new Layout(prefix)
-    const jobs: FileJob[] = fileNodes.map(({ node, integrity }) => ({
-      node,
-      entry: ensured.entries.get(integrity)!,
-      final: node.path,
-      staged: layout.staged(node.path),
-      exclude: [],
-      fixed: new Set<string>(),
-    }))
-    const jobAt = new Map<string, FileJob>(jobs.map(j => [j.final, j]))
-    const linkAt = new Map<string, any>(links.map(l => [l.path, l]))
-
-    // nested nodes own their folders: npm empties a folder before extracting into it
-    const owners = [...jobAt.keys(), ...linkAt.keys()]
-    for (const job of jobs) {
-      if (!job.entry.hasNodeModules) continue
-      for (const p of owners) if (p.startsWith(job.final + path.sep)) job.exclude.push(toPosix(path.relative(job.final, p)))
-    }
-    // bundled dependencies come with their bundler's files
-    for (const node of bundled) {
-      const bundler = node.getBundler()
-      const job = bundler && jobAt.get(bundler.path)
-      if (!job || !job.entry.byPath.has(toPosix(path.relative(bundler.path, node.path)) + '/package.json')) {
-        throw new SafeInstallError('ESIWRITE', `${node.location} (${node.packageName ?? node.name}@${node.version}) is bundled, but ${bundler ? `the tarball of ${bundler.location}` : 'no tarball'} does not contain it`, {
-          path: node.location,
-          fix: 'the lockfile does not match the bundling package; regenerate it',
-        })
-      }
-    }
-
-    const linkJobs: SymlinkJob[] = links.map(l => ({ staged: layout.staged(l.path), target: linkTarget(l) }))
-
-    // ---- bins, as Arborist's rebuild and bin-links make them
-    const exists = (abs: string, depth = 0): boolean => {
-      for (let p = abs; ; p = path.dirname(p)) {
-        const job = jobAt.get(p)
-        if (job) {
-          const rel = toPosix(path.relative(p, abs))
-          return rel === '' || job.entry.byPath.has(rel) || dirsOf(job.entry).has(rel)
-        }
-        const link = linkAt.get(p)
-        if (link && depth < 8) return exists(path.resolve(link.realpath, path.relative(p, abs)), depth + 1)
-        if (layout.isFinalRoot(p)) return p === abs
-        if (p === path.dirname(p)) break
-      }
-      return lstatOk(abs) // bin-links lstat()s the target
-    }
-    const fixOutside: string[] = []
-    const markFixed = (abs: string): void => {
-      for (let p = abs; ; p = path.dirname(p)) {
-        const job = jobAt.get(p)
-        if (job) { job.fixed.add(toPosix(path.relative(p, abs))); return }
-        const link = linkAt.get(p)
-        if (link) { markFixed(path.resolve(link.realpath, path.relative(p, abs))); return }
-        if (layout.isFinalRoot(p) || p === path.dirname(p)) break
-      }
-      fixOutside.push(abs) // a workspace's own file, through its link
-    }
-    const bins: SymlinkJob[] = []
-    const binDirs = new Set<string>()
-    if (options.npmFlat.binLinks !== false) {
-      const seen = new Set<string>()
-      const byDepthPath = (a: any, b: any) => (a.depth - b.depth) || localeCompare(a.path, b.path)
-      const linkTargets = new Set(links.map(l => l.target))
-      const depNodes = [...jobs.map(j => j.node), ...bundled].filter(n => !linkTargets.has(n)).sort(byDepthPath)
-      for (const node of [...depNodes, ...[...links].sort(byDepthPath)]) {
-        const bin = node.package?.bin
-        if (!bin || node.isTop) continue
-        const normal = normalizeBin({ name: node.package.name, bin }).bin
-        if (!normal) continue
-        const binDir = path.join(nodeModulesOf(node.path), '.bin')
-        for (const [key, val] of Object.entries(normal) as [string, string][]) {
-          const to = path.resolve(binDir, key)
-          if (seen.has(to)) continue
-          seen.add(to)
-          const absFrom = path.resolve(node.path, val)
-          if (!exists(absFrom)) continue
-          bins.push({ staged: layout.staged(to), target: path.relative(path.dirname(to), absFrom) })
-          binDirs.add(layout.staged(binDir))
-          markFixed(absFrom)
+    // ---- 1. what goes where: remembered for this lockfile, or from Arborist's tree
+    let layout: TreeLayout
+    let ensured: EnsureResult
+    if (loaded.layout) {
+      layout = loaded.layout
+      for (const f of layout.files) {
+        if (verified.get(f.location)?.integrity !== f.integrity) {
+          throw new SafeInstallError('ESIWRITE', `no verified tarball for ${f.location} with ${f.integrity.slice(0, 20)}…: nothing unverified is installed`, {
+            path: f.location,
+            fix: `the cached layout under ${path.join(options.cache, '_safe-install', 'plans')} does not match this lockfile: delete it and run again`,
+          })
         }
       }
+      ensured = await ensure(layout.files.map(f => f.integrity))
+      lap('store')
+    } else {
+      const tree = loaded.arborist.idealTree
+      const nodes = installedNodes(tree, options)
+      const integrities: string[] = []
+      for (const node of nodes) {
+        const i = !node.isLink && node.parent && !node.inDepBundle ? verified.get(node.location)?.integrity : undefined
+        if (i) integrities.push(i)
+      }
+      ensured = await ensure(integrities)
+      lap('store')
+      layout = layoutFromTree(tree, nodes, prefix, loaded.arborist.options, options.npmFlat.binLinks !== false,
+        node => verified.get(node.location)?.integrity, integrity => ensured.entries.get(integrity)!)
     }
     lap('plan')
+
+    const abs = (rel: string) => path.resolve(prefix, rel)
+    const staging = new StagingLayout(prefix)
+    const jobs: FileJob[] = layout.files.map(f => {
+      const final = abs(f.path)
+      return { entry: ensured.entries.get(f.integrity)!, final, staged: staging.staged(final), exclude: f.exclude, fixed: new Set(f.fixed) }
+    })
+    const linkJobs: SymlinkJob[] = layout.links.map(l => ({ staged: staging.staged(abs(l.path)), target: l.target }))
+    const bins: SymlinkJob[] = layout.bins.map(b => ({ staged: staging.staged(abs(b.path)), target: b.target }))
 
     // ---- the folders, computed once: one mkdir each, parents first
     const dirSet = new Set<string>()
     const addParents = (p: string): void => {
-      for (let d = p; !layout.isStagingRoot(d) && !dirSet.has(d); d = path.dirname(d)) dirSet.add(d)
+      for (let d = p; !staging.isStagingRoot(d) && !dirSet.has(d); d = path.dirname(d)) dirSet.add(d)
     }
     for (const job of jobs) {
       addParents(job.staged)
       for (const rel of dirsOf(job.entry)) if (!excluded(job, rel)) dirSet.add(job.staged + '/' + rel)
     }
     for (const l of linkJobs) addParents(path.dirname(l.staged))
-    for (const d of binDirs) addParents(d)
-    const recordDir = options.record.enabled && layout.hasRoot(prefix) ? path.join(layout.stagingOf(prefix), '.safe-install') : undefined
+    for (const b of bins) addParents(path.dirname(b.staged))
+    const recordDir = options.record.enabled && staging.hasRoot(prefix) ? path.join(staging.stagingOf(prefix), '.safe-install') : undefined
     if (recordDir) dirSet.add(recordDir)
     const dirs = [...dirSet].sort()
 
     // the swap covers the root, every workspace, and every other folder getting a node_modules
-    const swapDirs = [...new Set([prefix, ...loaded.plan.workspaces.map((w: any) => path.resolve(prefix, w.location)), ...layout.roots()])]
+    const swapDirs = [...new Set([prefix, ...loaded.plan.workspaces.map((w: any) => path.resolve(prefix, w.location)), ...staging.roots()])]
     const swap = new StagedSwap(prefix, swapDirs)
     const importer = createImporter(options.policy.importMethod)
     let fileCount = 0
     try {
       await swap.begin()
-      for (const root of layout.roots()) {
-        const staging = layout.stagingOf(root)
-        fs.rmSync(staging, { recursive: true, force: true })
-        fs.mkdirSync(staging)
+      for (const root of staging.roots()) {
+        const dir = staging.stagingOf(root)
+        fs.rmSync(dir, { recursive: true, force: true })
+        fs.mkdirSync(dir)
       }
       for (const d of dirs) fs.mkdirSync(d)
       lap('mkdir')
@@ -284,10 +215,10 @@ export class MaterializeWriter implements TreeWriter {
         }
       }
       lap('symlinks')
-      if (layout.hasRoot(prefix)) await writeHiddenLockfile(tree, nodes, loaded.arborist.options, path.join(layout.stagingOf(prefix), '.package-lock.json'))
+      if (layout.hiddenLockfile !== undefined) fs.writeFileSync(path.join(staging.stagingOf(prefix), '.package-lock.json'), layout.hiddenLockfile)
       lap('lockfile')
       await swap.moveAside()
-      await swap.putInPlace(layout.roots())
+      await swap.putInPlace(staging.roots())
       // commit point: from here on the new tree is the one to keep
       await swap.commit()
     } catch (err) {
@@ -295,12 +226,13 @@ export class MaterializeWriter implements TreeWriter {
       throw writeError(err, true)
     }
     this.swap = swap
-    if (layout.hasRoot(prefix)) {
+    this.layout = layout
+    if (staging.hasRoot(prefix)) {
       // the swap renamed folders npm's hidden lockfile check stats: it must stay the newest thing
       const now = new Date()
       try { fs.utimesSync(path.join(prefix, 'node_modules', '.package-lock.json'), now, now) } catch {}
     }
-    for (const abs of fixOutside) fixSourceBin(abs)
+    for (const rel of layout.fixOutside) fixSourceBin(abs(rel))
     lap('swap')
     if (input.save) {
       await saveIdealTree(loaded.arborist)
@@ -310,7 +242,7 @@ export class MaterializeWriter implements TreeWriter {
 
     for (const n of importer.notes) this.note(n)
     this.stats = {
-      nodes: nodes.length,
+      nodes: layout.nodes,
       entriesReused: ensured.reused,
       entriesExtracted: ensured.extracted,
       dirs: dirs.length,
@@ -324,90 +256,6 @@ export class MaterializeWriter implements TreeWriter {
 }
 
 // ------------------------------------------------------------------ helpers
-
-function toPosix (p: string): string {
-  return path.sep === '/' ? p : p.split(path.sep).join('/')
-}
-
-function lstatOk (p: string): boolean {
-  try { fs.lstatSync(p); return true } catch { return false }
-}
-
-/** Where the new node_modules folders are, and their staging folders. */
-class Layout {
-  private readonly byRoot = new Map<string, string>() // <dir>/node_modules -> <dir>/.safe-install-staging-node_modules
-  private readonly dirsWithTree = new Set<string>()
-  private readonly stagingRoots = new Set<string>()
-  constructor (private readonly prefix: string) {}
-
-  /** <dir>/node_modules/rest -> <dir>/.safe-install-staging-node_modules/rest (registering <dir>). */
-  staged (abs: string): string {
-    const segs = path.relative(this.prefix, abs).split(path.sep)
-    const i = segs.indexOf('node_modules')
-    if (i < 0) throw new Error(`not inside a node_modules folder: ${abs}`)
-    const dir = path.resolve(this.prefix, ...segs.slice(0, i))
-    const nm = path.join(dir, 'node_modules')
-    if (!this.byRoot.has(nm)) {
-      const staging = path.join(dir, STAGING)
-      this.byRoot.set(nm, staging)
-      this.dirsWithTree.add(dir)
-      this.stagingRoots.add(staging)
-    }
-    const rest = segs.slice(i + 1)
-    return rest.length ? path.join(this.byRoot.get(nm)!, ...rest) : this.byRoot.get(nm)!
-  }
-
-  roots (): string[] { return [...this.dirsWithTree] }
-  hasRoot (dir: string): boolean { return this.dirsWithTree.has(dir) }
-  stagingOf (dir: string): string { return path.join(dir, STAGING) }
-  isStagingRoot (p: string): boolean { return this.stagingRoots.has(p) || p === path.dirname(p) }
-  isFinalRoot (p: string): boolean { return this.byRoot.has(p) }
-}
-
-/** bin-links' get-node-modules: the node_modules folder a package folder sits in. */
-function nodeModulesOf (p: string): string {
-  const scopeOrNm = path.dirname(p)
-  return path.basename(scopeOrNm) === 'node_modules' ? scopeOrNm : path.dirname(scopeOrNm)
-}
-
-/** The symlink target Arborist's reify writes for a Link (#extractOrLink). */
-function linkTarget (node: any): string {
-  const dir = path.dirname(node.path)
-  const target = node.realpath
-  if (!node.resolved?.startsWith('file:')) return path.relative(dir, target)
-  // #calculateRelativePath: a root override of a file: spec wins
-  let hasRootOverride = [...node.edgesIn].some((edge: any) => edge.from.isRoot && edge.overrides)
-  if (!hasRootOverride && node.root) {
-    const rootPackage = node.root.target
-    hasRootOverride = !!(rootPackage && rootPackage.package.overrides && rootPackage.package.overrides[node.name])
-  }
-  if (!hasRootOverride) return path.relative(dir, target)
-  const overrideSpec = node.root?.target?.package?.overrides?.[node.name]
-  if (typeof overrideSpec === 'string' && overrideSpec.startsWith('file:')) {
-    return path.relative(dir, path.resolve(node.root.target.path, overrideSpec.replace(/^file:/, '')))
-  }
-  return path.join(node.resolved.replace(/^file:/, ''))
-}
-
-const dirCache = new WeakMap<StoreEntry, Set<string>>()
-/** Every folder of an entry (relative, posix), parents included. */
-function dirsOf (entry: StoreEntry): Set<string> {
-  let dirs = dirCache.get(entry)
-  if (!dirs) {
-    dirs = new Set<string>()
-    for (const row of entry.index.files) {
-      let i = row[0].lastIndexOf('/')
-      while (i > 0) {
-        const d = row[0].slice(0, i)
-        if (dirs.has(d)) break
-        dirs.add(d)
-        i = d.lastIndexOf('/')
-      }
-    }
-    dirCache.set(entry, dirs)
-  }
-  return dirs
-}
 
 function excluded (job: FileJob, rel: string): boolean {
   for (const x of job.exclude) if (rel === x || rel.startsWith(x + '/')) return true
@@ -459,29 +307,6 @@ function fixSourceBin (file: string): void {
     fs.chmodSync(file, execMode())
     dos2unix(file)
   } catch {}
-}
-
-/**
- * node_modules/.package-lock.json as reify saves it: the lockfile's own
- * top-level fields, and a `packages` entry (Shrinkwrap.metaFromNode) for
- * every node on disk, written by Arborist's Shrinkwrap class itself.
- */
-async function writeHiddenLockfile (tree: any, nodes: any[], arbOptions: any, file: string): Promise<void> {
-  const meta = new Shrinkwrap({ path: tree.path, hiddenLockfile: true, resolveOptions: arbOptions })
-  meta.reset()
-  const data = tree.meta?.data ?? {}
-  for (const [k, v] of Object.entries(data)) {
-    if (k !== 'packages' && k !== 'dependencies' && k !== 'lockfileVersion' && k !== 'requires') meta.data[k] = v
-  }
-  for (const node of nodes) {
-    if (node === tree || node.isRoot) continue
-    const loc = toPosix(path.relative(tree.path, node.path))
-    // Shrinkwrap.commit drops extraneous top-level folders outside node_modules
-    if (node.extraneous && !/(^|\/)node_modules\//.test(loc) && loc !== 'node_modules' && (!node.fsParent || node.fsParent.isRoot)) continue
-    meta.add(node)
-  }
-  meta.filename = file
-  await meta.save()
 }
 
 /**

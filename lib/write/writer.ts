@@ -5,6 +5,7 @@ import type { LoadedPlan } from '../plan/load.js'
 import type { Options } from '../options.js'
 import type { RunNote, VerifiedPackage } from '../types.js'
 import type { StorePaths } from '../fetch/store.js'
+import type { TreeLayout } from './tree-layout.js'
 
 export interface WriteInput {
   readonly options: Options
@@ -35,6 +36,8 @@ export interface TreeWriter {
   write (input: WriteInput): Promise<void>
   /** where the last write's time went, by step (for --timing) */
   readonly timings?: Readonly<Record<string, number>>
+  /** what the last write laid out, when the writer can reuse it for the same lockfile (see LoadedPlan.remember) */
+  readonly layout?: TreeLayout
   /** What the last write wants the user told (store entries repaired, copy fallback). */
   readonly notes?: readonly RunNote[]
   /** Resolves when background clean-up of the old tree is done (before the lock is released). */

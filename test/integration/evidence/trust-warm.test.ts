@@ -88,23 +88,37 @@ describe('warm reinstall: no evidence requests', { timeout: SLOW }, () => {
     reg.requests.length = 0
     const warm = await s.siJson(['ci'])
     expect(warm.code).toBe(0)
+    // the same inputs and keys: the cold run's verdicts are replayed (lib/replay.ts)
+    expect(warm.report.replayed).toBe(true)
     expect(warm.report.stats.fromCache).toBe(4)
-    // only the registry's keys, once: a cached verdict counts while its key is still served
+    // only the registry's keys, once: a verdict counts while its key is still served
     expect(evidenceRequests(reg.requests)).toEqual(['/-/npm/v1/keys'])
     expect(reg.requests.some(r => r.path.endsWith('.tgz'))).toBe(false)
     for (const name of ['sigstore', 'leaf', 'tuf-js', 'make-fetch-happen']) {
       expect(evidenceOf(warm.report, name).signature).toMatchObject({ status: 'verified', keyid: reg.keyId })
     }
     expect(evidenceOf(warm.report, 'sigstore').provenance).toMatchObject({ status: 'verified', sourceRepository: 'https://github.com/sigstore/sigstore-js' })
-    // the Sigstore trusted root was not even loaded (its note comes with loading it)
-    expect(warm.report.notes.some((n: any) => /Sigstore trusted root/.test(n.message))).toBe(false)
     expect(fs.existsSync(path.join(s.nodeModules, 'sigstore/package.json'))).toBe(true)
+
+    // another policy (an audit level) is not replayed: the verdicts come from
+    // the facts cache, still with no request but the keys
+    fs.rmSync(s.nodeModules, { recursive: true })
+    reg.requests.length = 0
+    const facts = await s.siJson(['ci', '--audit-level', 'critical'])
+    expect(facts.code).toBe(0)
+    expect(facts.report.replayed).toBe(false)
+    expect(evidenceRequests(reg.requests)).toEqual(['/-/npm/v1/keys'])
+    expect(reg.requests.some(r => r.path.endsWith('.tgz'))).toBe(false)
+    expect(evidenceOf(facts.report, 'sigstore').provenance).toMatchObject({ status: 'verified', sourceRepository: 'https://github.com/sigstore/sigstore-js' })
+    // the Sigstore trusted root was not even loaded (its note comes with loading it)
+    expect(facts.report.notes.some((n: any) => /Sigstore trusted root/.test(n.message))).toBe(false)
 
     // the registry no longer lists the key: the cached verdicts are not reused
     reg.setKeysServed(false)
     fs.rmSync(s.nodeModules, { recursive: true })
     const after = await s.siJson(['ci'])
     expect(after.code).toBe(0)
+    expect(after.report.replayed).toBe(false)
     for (const name of ['sigstore', 'leaf', 'tuf-js', 'make-fetch-happen']) {
       expect(evidenceOf(after.report, name).signature.status).toBe('not-checked')
     }

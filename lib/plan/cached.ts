@@ -1,0 +1,51 @@
+// A warm `ci` of a lockfile already installed here needs neither Arborist's
+// tree nor its loading: the plan and the writer's layout of the last `ci` of
+// the same bytes and options are kept beside the in-sync verdict and reused.
+// Everything in them is a function of those inputs; the packages themselves
+// are still verified one by one against the lockfile integrity.
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Options } from '../options.js'
+import type { Plan } from '../types.js'
+import { LAYOUT_VERSION, validLayout, type TreeLayout } from '../write/tree-layout.js'
+
+export interface CachedPlan {
+  readonly plan: Plan
+  readonly layout?: TreeLayout
+}
+
+/** The options, beyond the lockfile's tree options, that change the plan or the layout. */
+const LAYOUT_OPTIONS = ['registry', 'replaceRegistryHost', 'omitLockfileRegistryResolved', 'binLinks']
+
+/** `<cache>/_safe-install/plans/<hash>.json`, from the in-sync marker and what else shapes the result. */
+export function cachedPlanFile (options: Options, marker: string): string {
+  const h = crypto.createHash('sha256')
+  h.update(JSON.stringify([LAYOUT_VERSION, path.basename(marker), path.resolve(options.prefix), options.omit,
+    options.registry, options.scopedRegistries, LAYOUT_OPTIONS.map(k => options.npmFlat[k] ?? null)]))
+  return path.join(options.cache, '_safe-install', 'plans', `${h.digest('hex')}.json`)
+}
+
+export function readCachedPlan (file: string, options: Options): CachedPlan | undefined {
+  let doc: any
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch {
+    return undefined
+  }
+  const plan = doc?.plan
+  if (!plan || plan.root !== options.prefix || !Array.isArray(plan.entries) || !Array.isArray(plan.workspaces)) return undefined
+  if (doc.layout !== undefined && !validLayout(doc.layout)) return undefined
+  return { plan, layout: doc.layout }
+}
+
+export function writeCachedPlan (file: string, value: CachedPlan): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    fs.writeFileSync(tmp, JSON.stringify(value))
+    fs.renameSync(tmp, file)
+  } catch {
+    try { fs.rmSync(tmp, { force: true }) } catch {}
+  }
+}

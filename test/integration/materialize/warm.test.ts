@@ -1,0 +1,111 @@
+// A warm `ci` of a lockfile installed here before: the plan and layout come
+// from the cache (no Arborist tree), the earlier verdicts are replayed
+// (lib/replay.ts), and the tree on disk is the same, byte for byte. Whatever
+// changes the inputs, or a store file changed on disk, is not glossed over.
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { diffTrees, snapshotTree } from '../../helpers/tree.js'
+import { setup, type Setup } from '../helpers.js'
+import { contentStoreRoot } from '../../../lib/write/store.js'
+
+let s: Setup | undefined
+afterEach(async () => { await s?.cleanup(); s = undefined })
+
+const SLOW = 60_000
+
+/** node_modules without the install record (it names the time of the run) */
+function tree (nm: string): Map<string, string> {
+  const t = snapshotTree(nm)
+  for (const k of [...t.keys()]) if (k === '.safe-install' || k.startsWith('.safe-install/')) t.delete(k)
+  return t
+}
+
+function plans (cache: string): string[] {
+  const dir = path.join(cache, '_safe-install', 'plans')
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter(f => f.endsWith('.json')) : []
+}
+
+describe('warm ci: cached plan and replayed verdicts', { timeout: SLOW }, () => {
+  it('gives the same tree as the first ci, without Arborist, the packuments or the tarballs', async () => {
+    s = await setup([
+      { name: 'leaf', version: '1.0.0', files: { 'index.js': 'module.exports = 1\n' } },
+      { name: 'leaf', version: '2.0.0', files: { 'index.js': 'module.exports = 2\n' } },
+      { name: '@acme/tool', version: '1.2.3', manifest: { bin: { 'acme-tool': 'cli.js' }, dependencies: { leaf: '^1.0.0' } }, files: { 'cli.js': '#!/usr/bin/env node\n' } },
+      { name: 'uses-leaf2', version: '1.0.0', manifest: { dependencies: { leaf: '2.0.0' } } },
+    ], { dependencies: { '@acme/tool': '1.2.3', 'uses-leaf2': '1.0.0' } })
+    const cache = s.project.cache
+
+    const cold = await s.siJson(['ci'])
+    expect(cold.code, cold.stderr).toBe(0)
+    expect(cold.report.replayed).toBe(false)
+    const first = tree(s.nodeModules)
+    expect(first.get('node_modules/.bin/acme-tool') ?? first.get('.bin/acme-tool')).toBe('symlink ../@acme/tool/cli.js')
+    expect(plans(cache)).toHaveLength(1)
+
+    fs.rmSync(s.nodeModules, { recursive: true })
+    s.registry.requests.length = 0
+    const warm = await s.siJson(['ci'])
+    expect(warm.code, warm.stderr).toBe(0)
+    expect(warm.report.replayed).toBe(true)
+    expect(warm.report.stats).toMatchObject({ fetched: 4, fromCache: 4, fromNetwork: 0 })
+    expect(diffTrees(first, tree(s.nodeModules))).toEqual([])
+    // what can change is asked again (advisories); nothing else is requested
+    expect(s.registry.requests.map(r => `${r.method} ${r.path}`).filter(r => !r.endsWith('/-/npm/v1/keys'))).toEqual(['POST /-/npm/v1/security/advisories/bulk'])
+    // the plan came from the cache: Arborist's tree was not built
+    expect(warm.report.timings.plan).toBeLessThan(cold.report.timings.plan)
+    for (const p of warm.report.packages) expect(p.evidence.integritySource).toBe('cache')
+
+    // a store file changed on disk: found before linking, extracted again, reported
+    const entries = contentStoreRoot(cache)
+    const leafFile = findFile(entries, 'module.exports = 2\n')
+    fs.chmodSync(leafFile, 0o644)
+    fs.appendFileSync(leafFile, 'tampered()\n')
+    fs.rmSync(s.nodeModules, { recursive: true })
+    const repaired = await s.siJson(['ci'])
+    expect(repaired.code, repaired.stderr).toBe(0)
+    expect(repaired.report.replayed).toBe(true)
+    expect(repaired.report.notes.some((n: any) => n.check === 'write' && /changed on disk/.test(n.message))).toBe(true)
+    expect(diffTrees(first, tree(s.nodeModules))).toEqual([])
+  })
+
+  it('a lockfile with other bytes is planned afresh and not replayed; the tree is the same', async () => {
+    s = await setup([
+      { name: 'leaf', version: '1.0.0' },
+      { name: 'leaf', version: '2.0.0' },
+      { name: 'mid', version: '1.0.0', manifest: { dependencies: { leaf: '1.0.0' } } },
+    ], { dependencies: { mid: '1.0.0' } })
+    expect((await s.siJson(['ci'])).code).toBe(0)
+    const first = tree(s.nodeModules)
+
+    // the same content, indented otherwise: npm ci takes it, but it is other input
+    const lockPath = path.join(s.project.dir, 'package-lock.json')
+    fs.writeFileSync(lockPath, JSON.stringify(s.lockfile(), null, 4) + '\n')
+    fs.rmSync(s.nodeModules, { recursive: true })
+    const other = await s.siJson(['ci'])
+    expect(other.code, other.stderr).toBe(0)
+    expect(other.report.replayed).toBe(false)
+    expect(diffTrees(first, tree(s.nodeModules))).toEqual([])
+    expect(plans(s.project.cache)).toHaveLength(2)
+
+    // a dependency added to package.json only: npm ci's sync rule still applies
+    const pkgPath = path.join(s.project.dir, 'package.json')
+    const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8'))
+    pkg.dependencies = { mid: '1.0.0', leaf: '2.0.0' }
+    fs.writeFileSync(pkgPath, JSON.stringify(pkg, null, 2))
+    const stale = await s.siJson(['ci'])
+    expect(stale.code).toBe(2)
+    expect(stale.report.error.code).toBe('ESILOCKSYNC')
+  })
+})
+
+function findFile (dir: string, content: string): string {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name)
+    if (e.isDirectory()) {
+      const found = findFile(p, content)
+      if (found) return found
+    } else if (e.isFile() && fs.readFileSync(p, 'utf8') === content) return p
+  }
+  return ''
+}
