@@ -7,7 +7,12 @@ import { DEFAULT_REGISTRY, withSlash } from '../config/load.js'
 import { randomUUID } from 'node:crypto'
 import { basename } from 'node:path'
 
-import { Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library'
+// the parts, not the package root: the root also loads the JSON-schema
+// validators (ajv, about 70 modules) that a record being written never needs
+import * as Enums from '@cyclonedx/cyclonedx-library/Enums'
+import * as Models from '@cyclonedx/cyclonedx-library/Models'
+import * as Serialize from '@cyclonedx/cyclonedx-library/Serialize'
+import * as Spec from '@cyclonedx/cyclonedx-library/Spec'
 import { Factories as LicenseFactories } from '@cyclonedx/cyclonedx-library/Contrib/License'
 import ssri from 'ssri'
 
