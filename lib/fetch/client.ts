@@ -1,5 +1,6 @@
 // The one place that talks HTTP: npm-registry-fetch with npm's flattened
 // config (auth per registry, ca/cafile, proxies, retries, timeouts).
+import dns from 'node:dns'
 import { createRequire } from 'node:module'
 import { SafeInstallError } from '../errors.js'
 import type { Options } from '../options.js'
@@ -22,6 +23,8 @@ export class RegistryClient {
       preferOffline: options.preferOffline,
       ...caAsOneString(flat),
     }
+    const agent = sharedAgent(this.base)
+    if (agent) this.base.agent = agent
   }
 
   /** JSON GET; undefined on 404. Uses npm's HTTP cache for packuments. */
@@ -121,6 +124,31 @@ export function fetchOptions (flat: Record<string, any>): Record<string, any> {
  */
 export function caAsOneString (flat: Record<string, any>): Record<string, any> {
   return Array.isArray(flat.ca) ? { ca: flat.ca.join('\n') } : {}
+}
+
+/**
+ * One connection agent for the run, made by @npmcli/agent from the options
+ * make-fetch-happen would give it. Without it, every request rebuilds
+ * @npmcli/agent's cache key, which holds the whole CA bundle, and looks it up
+ * in its LRU cache: hashing the bundle once per request (3 s of CPU on the
+ * large project cold). Not used when client certificates or a proxy are
+ * configured: those can differ per registry or host, so the default
+ * per-request choice stays.
+ */
+function sharedAgent (base: Record<string, any>): unknown {
+  const env = process.env
+  if (base.httpsProxy || base.proxy || env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy) return undefined
+  if (base.cert || base.key || Object.keys(base).some(k => k.startsWith('//') && /:(certfile|keyfile)$/.test(k))) return undefined
+  const { getAgent } = require('@npmcli/agent')
+  return getAgent(base.registry ?? 'https://localhost/', {
+    ca: base.ca,
+    localAddress: base.localAddress,
+    maxSockets: base.maxSockets,
+    noProxy: base.noProxy,
+    timeout: base.timeout || 30 * 1000,
+    rejectUnauthorized: true,
+    dns: { ttl: 5 * 60 * 1000, lookup: dns.lookup },
+  })
 }
 
 /** npm-registry-fetch picks credentials by the registry option; use the URL's own origin+path root. */

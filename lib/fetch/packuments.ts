@@ -1,7 +1,7 @@
 // Packument access, once per name per run: the abbreviated document for
 // dist (integrity, tarball, signatures, attestations), the full one only when
-// a check needs `time` or `_npmUser`. Both go through npm's HTTP cache, and
-// are kept reduced to what the checks read (version-facts.ts).
+// a check needs `time` or `_npmUser`. The abbreviated one goes through npm's
+// HTTP cache; both are kept reduced to what the checks read (version-facts.ts).
 import type { RegistryClient } from './client.js'
 import { CORGI } from './client.js'
 import { reducePackument } from './version-facts.js'
@@ -34,7 +34,10 @@ export class Packuments {
     const key = registry + name
     let p = this.full.get(key)
     if (!p) {
-      p = this.client.json(registry + escapeName(name), { accept: 'application/json', spec: name }).then(reducePackument)
+      // not into npm's HTTP cache: what the checks read of it is kept as facts per
+      // version (version-facts.ts), and writing every full packument (tens of MB
+      // for some names) cost hashing and disk writes on every cold run
+      p = this.client.json(registry + escapeName(name), { accept: 'application/json', spec: name, cache: false }).then(reducePackument)
       this.full.set(key, p)
     }
     return p
