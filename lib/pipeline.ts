@@ -21,7 +21,7 @@ import { checkLockfileUrls, type RegistryConfig } from './policy/lockfile-urls.j
 import { checkSources } from './policy/sources.js'
 import { transportViolations } from './policy/transport.js'
 import { lifecycleScripts, scriptNames } from './rebuild/scripts.js'
-import { checkInputs, REPLAY_VERSION, replayVerdicts, type ReplayData } from './replay.js'
+import { checkInputs, REPLAY_VERSION, replayPackages, replayVerdicts, type ReplayData } from './replay.js'
 import type { PackageEvidence, Plan, RunNote, VerifiedPackage, Violation } from './types.js'
 import { acquireLock } from './write/lock.js'
 import type { TreeWriter } from './write/writer.js'
@@ -160,8 +160,12 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     const fetched = plan.entries.filter(e => !e.bundled && isFetchedSource(e.source))
     let replayData: ReplayData | undefined
 
-    const replayed = prior && loaded.layout && held
-      ? await time('replay', () => replayVerdicts(prior, plan, checks, ctx, held))
+    const candidates = prior && loaded.layout && held ? replayPackages(prior, plan, held) : undefined
+    // the live checks (advisories) need only the package list: they ask while
+    // the replay checks the keys, and count only if the replay holds
+    const live = candidates ? liveChecks(checks.filter(c => c.live), candidates, ctx) : undefined
+    const replayed = candidates
+      ? await time('replay', () => replayVerdicts(prior!, plan, candidates, checks, ctx))
       : undefined
     if (replayed) {
       for (const [loc, ev] of replayed.evidence) evidence.set(loc, ev)
@@ -169,7 +173,16 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       violations.push(...prior!.warnings.filter(w => !policyViolations.some(v => v.code === w.code && v.path === w.path)))
       notes.push(...prior!.notes)
       scriptsSkipped.push(...prior!.scriptsSkipped)
+      const found = await time('evidence', () => live!)
+      for (const [loc, ev] of found.evidence) {
+        const cur = evidence.get(loc)
+        if (cur) Object.assign(cur, ev)
+      }
+      violations.push(...found.violations)
+      notes.push(...found.notes)
     } else {
+      // a refused replay: the live checks run again below, on the full run's packages
+      void live?.catch(() => {})
       snapshot ??= facts.loadSnapshot(options.prefix)
       await snapshot
       await time('evidence', () => Promise.all(checks.map(c => c.prepare?.(ctx))))
@@ -220,7 +233,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       }
     }
     const allVerified = replayed?.pkgs ?? [...verified.values()]
-    await time('evidence', () => finishChecks(checks.filter(c => c.live), allVerified, ctx, evidence, violations))
+    if (!replayed) await time('evidence', () => finishChecks(checks.filter(c => c.live), allVerified, ctx, evidence, violations))
     const warnings = [...policyViolations, ...violations].filter(v => v.severity === 'warning')
     if (violations.some(v => v.severity !== 'warning')) refuse(sortViolations(violations), 'found while verifying packages')
 
@@ -267,6 +280,23 @@ async function finishChecks (checks: readonly EvidenceCheck[], pkgs: readonly Ve
     }
     violations.push(...(res.violations ?? []))
   }
+}
+
+/** The live checks' `finish`, with their notes and evidence kept apart until the caller takes them. */
+async function liveChecks (checks: readonly EvidenceCheck[], pkgs: readonly VerifiedPackage[], ctx: CheckContext): Promise<{
+  evidence: Map<string, Partial<PackageEvidence>>, violations: Violation[], notes: RunNote[]
+}> {
+  const notes: RunNote[] = []
+  const quiet: CheckContext = { ...ctx, note: n => { notes.push(n) } }
+  const evidence = new Map<string, Partial<PackageEvidence>>()
+  const violations: Violation[] = []
+  for (const check of checks) {
+    if (!check.finish) continue
+    const res = await check.finish(pkgs, quiet)
+    for (const [loc, ev] of res.evidence ?? []) evidence.set(loc, { ...evidence.get(loc), ...ev })
+    violations.push(...(res.violations ?? []))
+  }
+  return { evidence, violations, notes }
 }
 
 /** Memoized per run; across runs the immutable view of `name@version` comes from the facts cache. */

@@ -64,12 +64,10 @@ export async function checkInputs (checks: readonly EvidenceCheck[], pkgs: reado
 }
 
 /**
- * The earlier run's verdicts for this plan, or undefined when they cannot be
- * replayed (a package it did not verify, a store entry missing, a registry's
- * keys changed, a verdict that depends on the clock).
+ * The packages of this plan as the earlier run verified them, or undefined
+ * when it did not verify one of them or the store no longer holds its files.
  */
-export async function replayVerdicts (prior: ReplayData, plan: Plan, checks: readonly EvidenceCheck[], ctx: CheckContext,
-  held: (integrity: string) => boolean): Promise<Replayed | undefined> {
+export function replayPackages (prior: ReplayData, plan: Plan, held: (integrity: string) => boolean): VerifiedPackage[] | undefined {
   const fetched = plan.entries.filter(e => !e.bundled && isFetchedSource(e.source))
   if (fetched.length !== Object.keys(prior.packages).length) return undefined
   const pkgs: VerifiedPackage[] = []
@@ -78,6 +76,16 @@ export async function replayVerdicts (prior: ReplayData, plan: Plan, checks: rea
     if (!p || !prior.evidence[entry.location] || !held(p.integrity)) return undefined
     pkgs.push(replayedPackage(entry, p))
   }
+  return pkgs
+}
+
+/**
+ * The earlier run's verdicts for `pkgs` (from replayPackages), or undefined
+ * when they cannot be replayed (a registry's keys changed, a verdict that
+ * depends on the clock).
+ */
+export async function replayVerdicts (prior: ReplayData, plan: Plan, pkgs: VerifiedPackage[], checks: readonly EvidenceCheck[],
+  ctx: CheckContext): Promise<Replayed | undefined> {
   const inputs = await checkInputs(checks, pkgs, ctx)
   for (const c of checks) if (c.inputs && inputs[c.name] !== prior.inputs[c.name]) return undefined
 

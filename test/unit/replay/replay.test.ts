@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import type { CheckContext, EvidenceCheck } from '../../../lib/evidence/check.js'
 import { createReleaseAgeCheck } from '../../../lib/evidence/release-age.js'
-import { checkInputs, REPLAY_VERSION, replayVerdicts, isReplayData, type ReplayData } from '../../../lib/replay.js'
+import { checkInputs, REPLAY_VERSION, replayPackages, replayVerdicts, isReplayData, type ReplayData } from '../../../lib/replay.js'
 import type { Plan, PackageEvidence } from '../../../lib/types.js'
 import { optionsWith, planEntry, policyWith } from '../../helpers/model.js'
 
@@ -57,9 +57,15 @@ function prior (over: Partial<ReplayData> = {}): ReplayData {
 
 const all = () => true
 
+/** replayPackages then replayVerdicts, as the pipeline calls them */
+async function rv (p: ReplayData, pl: Plan, checks: EvidenceCheck[], ctx: CheckContext, held: (i: string) => boolean) {
+  const pkgs = replayPackages(p, pl, held)
+  return pkgs && replayVerdicts(p, pl, pkgs, checks, ctx)
+}
+
 describe('replayVerdicts', () => {
   it('replays every package with the store holding it and the same run-wide inputs', async () => {
-    const r = await replayVerdicts(prior(), plan, [keysCheck('keys-v1')], ctxWith(), all)
+    const r = await rv(prior(), plan, [keysCheck('keys-v1')], ctxWith(), all)
     expect(r).toBeDefined()
     expect([...r!.verified.keys()]).toEqual(['node_modules/a', 'node_modules/b'])
     expect(r!.verified.get('node_modules/a')).toMatchObject({ integrity: 'sha512-aaaa', from: 'cache', registry: 'https://r.test/' })
@@ -69,23 +75,23 @@ describe('replayVerdicts', () => {
   })
 
   it('is refused when a registry key changed, a store entry is gone, or the plan has a package it did not verify', async () => {
-    expect(await replayVerdicts(prior(), plan, [keysCheck('keys-v2')], ctxWith(), all)).toBeUndefined()
-    expect(await replayVerdicts(prior(), plan, [keysCheck('keys-v1')], ctxWith(), i => i !== 'sha512-bbbb')).toBeUndefined()
+    expect(await rv(prior(), plan, [keysCheck('keys-v2')], ctxWith(), all)).toBeUndefined()
+    expect(await rv(prior(), plan, [keysCheck('keys-v1')], ctxWith(), i => i !== 'sha512-bbbb')).toBeUndefined()
     const d = planEntry({ name: 'd', integrity: 'sha512-dddd' })
-    expect(await replayVerdicts(prior(), { ...plan, entries: [...plan.entries, d] }, [keysCheck('keys-v1')], ctxWith(), all)).toBeUndefined()
+    expect(await rv(prior(), { ...plan, entries: [...plan.entries, d] }, [keysCheck('keys-v1')], ctxWith(), all)).toBeUndefined()
     const p = prior()
     const { 'node_modules/b': _, ...fewer } = p.packages
-    expect(await replayVerdicts({ ...p, packages: fewer }, plan, [], ctxWith(), all)).toBeUndefined()
+    expect(await rv({ ...p, packages: fewer }, plan, [], ctxWith(), all)).toBeUndefined()
   })
 
   it('brings a release age up to date, and reruns a cooldown that had not ended', async () => {
     const check = createReleaseAgeCheck({ now: () => NOW })
     const ctx = ctxWith(policyWith({ minReleaseAgeDays: 7 }))
-    const r = await replayVerdicts(prior(), plan, [check], ctx, all)
+    const r = await rv(prior(), plan, [check], ctx, all)
     expect(r!.evidence.get('node_modules/a')!.releaseAge).toMatchObject({ status: 'ok', ageDays: 40 })
     const p = prior()
     const tooNew = { ...p.evidence, 'node_modules/b': { ...p.evidence['node_modules/b'], releaseAge: { status: 'too-new' as const, published: new Date(NOW - DAY).toISOString(), ageDays: 1 } } }
-    expect(await replayVerdicts({ ...p, evidence: tooNew }, plan, [check], ctx, all)).toBeUndefined()
+    expect(await rv({ ...p, evidence: tooNew }, plan, [check], ctx, all)).toBeUndefined()
   })
 
   it('checkInputs asks each check with inputs, quietly', async () => {
