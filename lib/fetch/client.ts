@@ -1,18 +1,26 @@
 // The one place that talks HTTP: npm-registry-fetch with npm's flattened
 // config (auth per registry, ca/cafile, proxies, retries, timeouts).
 import dns from 'node:dns'
+import http from 'node:http'
+import https from 'node:https'
+import zlib from 'node:zlib'
 import { createRequire } from 'node:module'
 import { SafeInstallError } from '../errors.js'
 import type { Options } from '../options.js'
 import { redactUrl } from '../policy/transport.js'
 
 const require = createRequire(import.meta.url)
-const npmFetch = require('npm-registry-fetch')
+// loaded on first use: the no-op path only POSTs the advisory query (postJson)
+let registryFetch: any
+const npmFetch = (): any => (registryFetch ??= require('npm-registry-fetch'))
 
 export const CORGI = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*'
 
 export class RegistryClient {
   private readonly base: Record<string, any>
+  /** no proxy and no client certificates: one agent for the run, a plain POST for the advisory query */
+  private readonly direct: boolean
+  private agent: unknown
   constructor (private readonly options: Options) {
     const flat = options.npmFlat
     this.base = {
@@ -23,15 +31,20 @@ export class RegistryClient {
       preferOffline: options.preferOffline,
       ...caAsOneString(flat),
     }
-    const agent = sharedAgent(this.base)
-    if (agent) this.base.agent = agent
+    this.direct = !proxied(this.base) && !clientCerts(this.base)
+  }
+
+  /** The options with the run's one connection agent, made on first use. */
+  private agentBase (): Record<string, any> {
+    if (this.agent === undefined) this.agent = this.direct ? sharedAgent(this.base) : null
+    return this.agent ? { ...this.base, agent: this.agent } : this.base
   }
 
   /** JSON GET; undefined on 404. Uses npm's HTTP cache for packuments. */
   async json (url: string, opts: { accept?: string, spec?: string, cache?: boolean } = {}): Promise<any | undefined> {
     try {
-      return await npmFetch.json(url, {
-        ...this.base,
+      return await npmFetch().json(url, {
+        ...this.agentBase(),
         ...(opts.cache === false ? { cache: undefined, cachePath: undefined } : {}),
         headers: { ...(this.base.headers ?? {}), accept: opts.accept ?? 'application/json' },
         spec: opts.spec,
@@ -46,8 +59,9 @@ export class RegistryClient {
 
   async postJson (url: string, body: unknown): Promise<any | undefined> {
     try {
-      return await npmFetch.json(url, {
-        ...this.base,
+      if (this.direct) return await directPostJson(url, body, this.base)
+      return await npmFetch().json(url, {
+        ...this.agentBase(),
         method: 'POST',
         body,
         gzip: true,
@@ -64,8 +78,8 @@ export class RegistryClient {
   /** Tarball bytes, not through npm's HTTP cache (the verified store keeps them). */
   async tarball (url: string, spec: string): Promise<Buffer> {
     try {
-      const res = await npmFetch(url, {
-        ...this.base,
+      const res = await npmFetch()(url, {
+        ...this.agentBase(),
         cache: undefined,
         cachePath: undefined,
         spec,
@@ -136,9 +150,6 @@ export function caAsOneString (flat: Record<string, any>): Record<string, any> {
  * per-request choice stays.
  */
 function sharedAgent (base: Record<string, any>): unknown {
-  const env = process.env
-  if (base.httpsProxy || base.proxy || env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy) return undefined
-  if (base.cert || base.key || Object.keys(base).some(k => k.startsWith('//') && /:(certfile|keyfile)$/.test(k))) return undefined
   const { getAgent } = require('@npmcli/agent')
   return getAgent(base.registry ?? 'https://localhost/', {
     ca: base.ca,
@@ -149,6 +160,67 @@ function sharedAgent (base: Record<string, any>): unknown {
     rejectUnauthorized: true,
     dns: { ttl: 5 * 60 * 1000, lookup: dns.lookup },
   })
+}
+
+function proxied (base: Record<string, any>): boolean {
+  const env = process.env
+  return Boolean(base.httpsProxy || base.proxy || env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy)
+}
+
+function clientCerts (base: Record<string, any>): boolean {
+  return Boolean(base.cert || base.key || Object.keys(base).some(k => k.startsWith('//') && /:(certfile|keyfile)$/.test(k)))
+}
+
+/**
+ * The advisory query as npm-registry-fetch sends it (its own credential
+ * lookup, its headers, the body gzipped, no retry for a POST), over one
+ * https request. The no-op path makes only this request: loading
+ * npm-registry-fetch, make-fetch-happen and cacache for it cost more than
+ * the request itself. Only used without a proxy or client certificates.
+ */
+async function directPostJson (url: string, body: unknown, base: Record<string, any>): Promise<any | undefined> {
+  const getAuth = require('npm-registry-fetch/lib/auth.js')
+  const auth = getAuth(url, { ...base, registry: registryOf(url) })
+  const headers: Record<string, string> = { 'user-agent': base.userAgent ?? 'safe-install', 'content-type': 'application/json', 'content-encoding': 'gzip' }
+  if (base.authType) headers['npm-auth-type'] = base.authType
+  if (base.scope) headers['npm-scope'] = base.scope
+  if (base.npmSession) headers['npm-session'] = base.npmSession
+  if (base.npmCommand) headers['npm-command'] = base.npmCommand
+  if (auth.token) headers.authorization = `Bearer ${auth.token}`
+  else if (auth.auth) headers.authorization = `Basic ${auth.auth}`
+  if (base.otp) headers['npm-otp'] = base.otp
+  const payload = zlib.gzipSync(JSON.stringify(body))
+  const { status, data } = await new Promise<{ status: number, data: Buffer }>((resolve, reject) => {
+    const req = https.request(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-length': String(payload.length) },
+      ca: base.ca,
+      rejectUnauthorized: true,
+      localAddress: base.localAddress,
+      timeout: base.timeout || 30 * 1000,
+    }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('error', reject)
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks)
+        try {
+          const enc = String(res.headers['content-encoding'] ?? '')
+          resolve({ status: res.statusCode ?? 0, data: enc === 'gzip' ? zlib.gunzipSync(raw) : enc === 'br' ? zlib.brotliDecompressSync(raw) : raw })
+        } catch (err) {
+          reject(err)
+        }
+      })
+    })
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`timed out after ${base.timeout || 30000} ms`), { code: 'ETIMEDOUT' })))
+    req.on('error', reject)
+    req.end(payload)
+  })
+  if (status === 404) return undefined
+  if (status >= 400 || status < 200) {
+    throw Object.assign(new Error(`${status} ${http.STATUS_CODES[status] ?? ''} - POST ${redactUrl(url)}`), { statusCode: status, code: `E${status}` })
+  }
+  return JSON.parse(data.toString('utf8'))
 }
 
 /** npm-registry-fetch picks credentials by the registry option; use the URL's own origin+path root. */
