@@ -33,6 +33,7 @@ export async function main (argv: string[], io: Io = defaultIo): Promise<number>
   const run = (command: Command, fn: (a: any) => Promise<number>) => async (a: any) => {
     exit = await guarded(command, a, fn, io)
   }
+  const helpAsked = argv.some(a => a === '--help' || a === '-h') || argv.length === 0
   const parser = yargs(argv)
     .scriptName('safe-install')
     .usage('$0 <command> [options]\n\nA hardened npm ci / npm install: every package is verified (integrity, registry signatures, provenance, policy) before anything is written; package scripts never run.')
@@ -62,13 +63,19 @@ export async function main (argv: string[], io: Io = defaultIo): Promise<number>
     .alias('v', 'version')
     .alias('h', 'help')
     .epilog(exitCodeEpilog())
-    // yargs renders the help text of the command on every run (to have it
-    // ready); without wrapping that costs little when nobody asked for help
-    .wrap(argv.some(a => a === '--help' || a === '-h') || argv.length === 0 ? Math.min(110, process.stdout.columns || 100) : null)
+    .wrap(helpAsked ? Math.min(110, process.stdout.columns || 100) : null)
     .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new SafeInstallError('ESIUSAGE', msg)
     })
+  // yargs renders a command's help text before running it, to have it ready
+  // for showHelp() from inside the handler; ours never calls showHelp (usage
+  // errors name --help instead), and rendering it took about 30 ms of each run.
+  // With --help yargs renders it when asked, as always.
+  if (!helpAsked) {
+    const usage = (parser as any).getInternalMethods?.().getUsageInstance?.()
+    if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {}
+  }
   try {
     await parser.parseAsync()
   } catch (err) {
