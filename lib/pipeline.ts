@@ -24,7 +24,7 @@ import { lifecycleScripts, scriptNames } from './rebuild/scripts.js'
 import { checkInputs, REPLAY_VERSION, replayPackages, replayVerdicts, type ReplayData } from './replay.js'
 import type { PackageEvidence, Plan, RunNote, VerifiedPackage, Violation } from './types.js'
 import { acquireLock } from './write/lock.js'
-import type { TreeWriter } from './write/writer.js'
+import type { StagedWrite, TreeWriter } from './write/writer.js'
 
 export interface PipelineRequest {
   /** specs to add (`install <spec...>`) */
@@ -107,6 +107,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
   const lock = writes
     ? await acquireLock(options.prefix, { onWait: pid => hooks.info?.(`waiting for another safe-install (pid ${pid}) to finish in this project`) })
     : undefined
+  let staged: StagedWrite | undefined
   try {
     const recovered = writes && hooks.writer ? await hooks.writer.recover(options) : []
 
@@ -164,9 +165,22 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     // the live checks (advisories) need only the package list: they ask while
     // the replay checks the keys, and count only if the replay holds
     const live = candidates ? liveChecks(checks.filter(c => c.live), candidates, ctx) : undefined
-    const replayed = candidates
-      ? await time('replay', () => replayVerdicts(prior!, plan, candidates, checks, ctx))
-      : undefined
+    let replayed: Awaited<ReturnType<typeof replayVerdicts>>
+    if (candidates) {
+      const verdicts = replayVerdicts(prior!, plan, candidates, checks, ctx).catch(() => undefined)
+      // the tree is staged while the keys and advisories are asked: node_modules
+      // changes only once both are in and hold (the commit below), else not at all
+      if (writer?.stage) {
+        const byLocation = new Map(candidates.map(p => [p.entry.location, p]))
+        staged = await time('write', () => writer.stage!({ options, loaded, verified: byLocation, paths, save: false }))
+      }
+      replayed = await time('replay', () => verdicts)
+      if (!replayed && staged) {
+        const s = staged
+        staged = undefined
+        await s.abort()
+      }
+    }
     if (replayed) {
       for (const [loc, ev] of replayed.evidence) evidence.set(loc, ev)
       for (const [loc, pkg] of replayed.verified) verified.set(loc, pkg)
@@ -254,7 +268,9 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
 
     // 5. write: only now, everything verified
     if (writes && hooks.writer) {
-      await time('write', () => hooks.writer!.write({ options, loaded, verified, paths, save: options.command === 'install' }))
+      const s = staged
+      staged = undefined
+      await time('write', () => s ? s.commit() : hooks.writer!.write({ options, loaded, verified, paths, save: options.command === 'install' }))
       result.wrote = true
       if (loaded.remember && hooks.writer.layout) loaded.remember(hooks.writer.layout)
       notes.push(...(hooks.writer.notes ?? []))
@@ -263,6 +279,8 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     if (hooks.afterWrite) await time('record', () => hooks.afterWrite!(result))
     return result
   } finally {
+    // a tree staged for a replay that was then refused (an advisory, a write error)
+    await staged?.abort().catch(() => {})
     // the old tree goes away in the background; done before another run may start
     await hooks.writer?.settle?.().catch(() => {})
     await lock?.release()

@@ -24,7 +24,7 @@ import { createImporter, type FileImporter, type ImportKind } from './import-fil
 import { buildEntry, contentStoreRoot, ensureEntries, entryDir, execMode, type EnsureResult, type StoreEntry, type StoreEvent } from './store.js'
 import { recoverSwap, StagedSwap } from './swap.js'
 import { dirsOf, layoutFromTree, StagingLayout, type TreeLayout } from './tree-layout.js'
-import type { TreeWriter, WriteInput } from './writer.js'
+import type { StagedWrite, TreeWriter, WriteInput } from './writer.js'
 
 
 export interface MaterializeStats {
@@ -110,6 +110,16 @@ export class MaterializeWriter implements TreeWriter {
   }
 
   async write (input: WriteInput): Promise<void> {
+    const staged = await this.stage(input)
+    await staged.commit()
+  }
+
+  /**
+   * Builds the new trees in their staging folders and stops short of the
+   * swap: node_modules is untouched until commit(); abort() removes what was
+   * staged. A caller may stage while the last verdicts are still coming in.
+   */
+  async stage (input: WriteInput): Promise<StagedWrite> {
     const { options, loaded, verified, paths } = input
     this.notes = []
     this.events = []
@@ -217,14 +227,54 @@ export class MaterializeWriter implements TreeWriter {
       lap('symlinks')
       if (layout.hiddenLockfile !== undefined) fs.writeFileSync(path.join(staging.stagingOf(prefix), '.package-lock.json'), layout.hiddenLockfile)
       lap('lockfile')
-      await swap.moveAside()
-      await swap.putInPlace(staging.roots())
-      // commit point: from here on the new tree is the one to keep
-      await swap.commit()
     } catch (err) {
       await swap.rollback().catch(() => {})
       throw writeError(err, true)
     }
+    let settled = false
+    return {
+      abort: async () => {
+        if (settled) return
+        settled = true
+        await swap.rollback().catch(() => {})
+      },
+      commit: async () => {
+        if (settled) throw new Error('staged write already committed or aborted')
+        settled = true
+        t = performance.now()
+        try {
+          await swap.moveAside()
+          await swap.putInPlace(staging.roots())
+          // commit point: from here on the new tree is the one to keep
+          await swap.commit()
+        } catch (err) {
+          await swap.rollback().catch(() => {})
+          throw writeError(err, true)
+        }
+        this.finish(swap, layout, staging, prefix, abs, lap)
+        if (input.save) {
+          await saveIdealTree(loaded.arborist)
+          lap('save')
+        }
+        void swap.cleanup().catch(() => {})
+        for (const n of importer.notes) this.note(n)
+        this.stats = {
+          nodes: layout.nodes,
+          entriesReused: ensured.reused,
+          entriesExtracted: ensured.extracted,
+          dirs: dirs.length,
+          files: fileCount,
+          links: linkJobs.length,
+          bins: bins.length,
+          imported: { ...importer.counts },
+          timings,
+        }
+      },
+    }
+  }
+
+  /** After the commit point: the swap to settle later, the hidden lockfile's time, bins outside node_modules. */
+  private finish (swap: StagedSwap, layout: TreeLayout, staging: StagingLayout, prefix: string, abs: (rel: string) => string, lap: (name: string) => void): void {
     this.swap = swap
     this.layout = layout
     if (staging.hasRoot(prefix)) {
@@ -234,24 +284,6 @@ export class MaterializeWriter implements TreeWriter {
     }
     for (const rel of layout.fixOutside) fixSourceBin(abs(rel))
     lap('swap')
-    if (input.save) {
-      await saveIdealTree(loaded.arborist)
-      lap('save')
-    }
-    void swap.cleanup().catch(() => {})
-
-    for (const n of importer.notes) this.note(n)
-    this.stats = {
-      nodes: layout.nodes,
-      entriesReused: ensured.reused,
-      entriesExtracted: ensured.extracted,
-      dirs: dirs.length,
-      files: fileCount,
-      links: linkJobs.length,
-      bins: bins.length,
-      imported: { ...importer.counts },
-      timings,
-    }
   }
 }
 

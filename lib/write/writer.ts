@@ -17,6 +17,13 @@ export interface WriteInput {
   readonly save: boolean
 }
 
+export interface StagedWrite {
+  /** swaps the staged trees in (same guarantees as write()) */
+  commit (): Promise<void>
+  /** removes what was staged; node_modules was never touched */
+  abort (): Promise<void>
+}
+
 export interface TreeWriter {
   /** Recovers from an interrupted earlier write (call under the project lock). */
   recover (options: Options): Promise<string[]>
@@ -34,6 +41,12 @@ export interface TreeWriter {
   keep? (integrity: string, data: Buffer, options: Options): Promise<void>
   /** Writes the tree; on failure the previous tree is back as it was, and it throws ESIWRITE. */
   write (input: WriteInput): Promise<void>
+  /**
+   * write() in two steps: everything but the swap (node_modules untouched),
+   * then commit() or abort(). For a caller that can build the tree while
+   * the last verdicts are still coming in.
+   */
+  stage? (input: WriteInput): Promise<StagedWrite>
   /** where the last write's time went, by step (for --timing) */
   readonly timings?: Readonly<Record<string, number>>
   /** what the last write laid out, when the writer can reuse it for the same lockfile (see LoadedPlan.remember) */

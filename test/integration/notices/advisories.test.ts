@@ -132,6 +132,8 @@ describe('registry advisories (bulk endpoint)', () => {
     expect(codes(byCwe.report)).toEqual(['ESIMALWARE'])
     expect(byCwe.report.violations[0].message).toMatch(/vuln@1\.0\.2 is flagged as malware/)
     expect(diffTrees(before, snapshotTree(nm()))).toEqual([])
+    // the same inputs: the tree was staged while the advisories were asked, and removed
+    expect(fs.readdirSync(s.project.dir).filter(f => f.startsWith('.safe-install-'))).toEqual([])
 
     s.registry.setAdvisories({ clean: [{ id: 1201, url: 'https://github.com/advisories/GHSA-7777-8888-9999', title: 'Malware in clean', severity: 'critical', vulnerable_versions: '*' }] })
     const byTitle = await s.siJson(['ci', '--audit-level', 'none'])
