@@ -8,6 +8,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { writeCacheFile } from './cache-file.js'
 import type { Options } from './options.js'
 import type { SkippedScripts } from './pipeline.js'
 import { isReplayData, type ReplayData } from './replay.js'
@@ -79,15 +80,7 @@ export async function writeState (options: Options, kind: 'install' | 'verify', 
     if (!st) return
     hidden = { size: st.size, mtimeMs: st.mtimeMs }
   }
-  const file = statePath(options, kind)
-  const tmp = `${file}.${process.pid}.tmp`
-  try {
-    await fs.mkdir(path.dirname(file), { recursive: true })
-    await fs.writeFile(tmp, JSON.stringify({ ...s, hiddenLockfile: hidden }))
-    await fs.rename(tmp, file)
-  } catch {
-    await fs.rm(tmp, { force: true }).catch(() => {})
-  }
+  await writeCacheFile(statePath(options, kind), { ...s, hiddenLockfile: hidden })
 }
 
 /** The verdicts a full run left for a later `ci` of the same inputs (lib/replay.ts), in their own file: the no-op path never reads them. */
@@ -101,15 +94,7 @@ export async function readReplay (options: Options, key: string): Promise<Replay
 }
 
 export async function writeReplay (options: Options, key: string, data: ReplayData): Promise<void> {
-  const file = statePath(options, 'replay')
-  const tmp = `${file}.${process.pid}.tmp`
-  try {
-    await fs.mkdir(path.dirname(file), { recursive: true })
-    await fs.writeFile(tmp, JSON.stringify({ key, data }))
-    await fs.rename(tmp, file)
-  } catch {
-    await fs.rm(tmp, { force: true }).catch(() => {})
-  }
+  await writeCacheFile(statePath(options, 'replay'), { key, data })
 }
 
 export async function forgetState (options: Options): Promise<void> {

@@ -12,6 +12,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { writeCacheFile } from '../cache-file.js'
 import type { FactCache } from '../evidence/check.js'
 
 const SNAPSHOT_VERSION = 2
@@ -69,15 +70,7 @@ export class DiskFacts implements FactCache {
       facts: [...this.used].map(id => [id, this.memory.get(id)]),
       missing: [...this.missed].filter(id => !this.memory.has(id)),
     }
-    const tmp = `${this.snapshotFile}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`
-    try {
-      await fs.mkdir(path.dirname(this.snapshotFile), { recursive: true })
-      await fs.writeFile(tmp, JSON.stringify(snap))
-      await fs.rename(tmp, this.snapshotFile)
-      this.dirty = false
-    } catch {
-      await fs.rm(tmp, { force: true }).catch(() => {})
-    }
+    if (await writeCacheFile(this.snapshotFile, snap)) this.dirty = false
   }
 
   async get<T = unknown> (kind: string, key: string): Promise<T | undefined> {
@@ -107,15 +100,7 @@ export class DiskFacts implements FactCache {
     this.missed.delete(id)
     this.used.add(id)
     this.dirty = true
-    const file = this.file(kind, key)
-    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`
-    try {
-      await fs.mkdir(path.dirname(file), { recursive: true })
-      await fs.writeFile(tmp, JSON.stringify({ key, value }))
-      await fs.rename(tmp, file)
-    } catch {
-      await fs.rm(tmp, { force: true }).catch(() => {})
-    }
+    await writeCacheFile(this.file(kind, key), { key, value })
   }
 }
 

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { writeCacheFile } from '../cache-file.js'
 import type { Options } from '../options.js'
 import type { Plan } from '../types.js'
 import { LAYOUT_VERSION, validLayout, type TreeLayout } from '../write/tree-layout.js'
@@ -39,13 +40,6 @@ export function readCachedPlan (file: string, options: Options): CachedPlan | un
   return { plan, layout: doc.layout }
 }
 
-export function writeCachedPlan (file: string, value: CachedPlan): void {
-  const tmp = `${file}.${process.pid}.tmp`
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true })
-    fs.writeFileSync(tmp, JSON.stringify(value))
-    fs.renameSync(tmp, file)
-  } catch {
-    try { fs.rmSync(tmp, { force: true }) } catch {}
-  }
+export async function writeCachedPlan (file: string, value: CachedPlan): Promise<void> {
+  await writeCacheFile(file, value)
 }

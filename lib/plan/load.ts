@@ -27,7 +27,7 @@ export interface LoadedPlan {
   /** lockfile messages for ci (e.g. nothing to install) */
   lockfilePresent: boolean
   /** keeps the plan and the writer's layout for the next `ci` of the same inputs */
-  remember?: (layout: TreeLayout) => void
+  remember?: (layout: TreeLayout) => Promise<void>
 }
 
 export function arboristOptions (options: Options): Record<string, any> {
