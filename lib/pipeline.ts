@@ -164,7 +164,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     const candidates = prior && loaded.layout && held ? replayPackages(prior, plan, held) : undefined
     // the live checks (advisories) need only the package list: they ask while
     // the replay checks the keys, and count only if the replay holds
-    const live = candidates ? liveChecks(checks.filter(c => c.live), candidates, ctx) : undefined
+    const live = candidates ? finishChecks(checks.filter(c => c.live), candidates, ctx) : undefined
     let replayed: Awaited<ReturnType<typeof replayVerdicts>>
     if (candidates) {
       const verdicts = replayVerdicts(prior!, plan, candidates, checks, ctx).catch(() => undefined)
@@ -187,13 +187,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       violations.push(...prior!.warnings.filter(w => !policyViolations.some(v => v.code === w.code && v.path === w.path)))
       notes.push(...prior!.notes)
       scriptsSkipped.push(...prior!.scriptsSkipped)
-      const found = await time('evidence', () => live!)
-      for (const [loc, ev] of found.evidence) {
-        const cur = evidence.get(loc)
-        if (cur) Object.assign(cur, ev)
-      }
-      violations.push(...found.violations)
-      notes.push(...found.notes)
+      absorb(await time('evidence', () => live!), evidence, violations, notes)
     } else {
       // a refused replay: the live checks run again below, on the full run's packages
       void live?.catch(() => {})
@@ -229,7 +223,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
         // the bytes and file contents were only needed by the checks above
         outcome.release()
       }))
-      await time('evidence', () => finishChecks(checks.filter(c => !c.live), [...verified.values()], ctx, evidence, violations))
+      absorb(await time('evidence', () => finishChecks(checks.filter(c => !c.live), [...verified.values()], ctx)), evidence, violations, notes)
       // what was learned is kept even when the run refuses
       await facts.saveSnapshot()
       if (!violations.some(v => v.severity !== 'warning') && verified.size === fetched.length) {
@@ -247,7 +241,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       }
     }
     const allVerified = replayed?.pkgs ?? [...verified.values()]
-    if (!replayed) await time('evidence', () => finishChecks(checks.filter(c => c.live), allVerified, ctx, evidence, violations))
+    if (!replayed) absorb(await time('evidence', () => finishChecks(checks.filter(c => c.live), allVerified, ctx)), evidence, violations, notes)
     const warnings = [...policyViolations, ...violations].filter(v => v.severity === 'warning')
     if (violations.some(v => v.severity !== 'warning')) refuse(sortViolations(violations), 'found while verifying packages')
 
@@ -272,7 +266,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       staged = undefined
       await time('write', () => s ? s.commit() : hooks.writer!.write({ options, loaded, verified, paths, save: options.command === 'install' }))
       result.wrote = true
-      if (loaded.remember && hooks.writer.layout) loaded.remember(hooks.writer.layout)
+      if (loaded.remember && hooks.writer.layout) await loaded.remember(hooks.writer.layout)
       notes.push(...(hooks.writer.notes ?? []))
       for (const [step, ms] of Object.entries(hooks.writer.timings ?? {})) timings[`write:${step}`] = ms
     }
@@ -287,34 +281,33 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
   }
 }
 
-async function finishChecks (checks: readonly EvidenceCheck[], pkgs: readonly VerifiedPackage[], ctx: CheckContext,
-  evidence: Map<string, PackageEvidence>, violations: Violation[]): Promise<void> {
-  for (const check of checks) {
-    if (!check.finish) continue
-    const res = await check.finish(pkgs, ctx)
-    for (const [loc, ev] of res.evidence ?? []) {
-      const cur = evidence.get(loc)
-      if (cur) Object.assign(cur, ev)
-    }
-    violations.push(...(res.violations ?? []))
-  }
+interface Finished {
+  evidence: [string, Partial<PackageEvidence>][]
+  violations: Violation[]
+  notes: RunNote[]
 }
 
-/** The live checks' `finish`, with their notes and evidence kept apart until the caller takes them. */
-async function liveChecks (checks: readonly EvidenceCheck[], pkgs: readonly VerifiedPackage[], ctx: CheckContext): Promise<{
-  evidence: Map<string, Partial<PackageEvidence>>, violations: Violation[], notes: RunNote[]
-}> {
-  const notes: RunNote[] = []
-  const quiet: CheckContext = { ...ctx, note: n => { notes.push(n) } }
-  const evidence = new Map<string, Partial<PackageEvidence>>()
-  const violations: Violation[] = []
+/** Each check's `finish`, in order; what they found (notes included) is kept apart until absorbed. */
+async function finishChecks (checks: readonly EvidenceCheck[], pkgs: readonly VerifiedPackage[], ctx: CheckContext): Promise<Finished> {
+  const out: Finished = { evidence: [], violations: [], notes: [] }
+  const apart: CheckContext = { ...ctx, note: n => { out.notes.push(n) } }
   for (const check of checks) {
     if (!check.finish) continue
-    const res = await check.finish(pkgs, quiet)
-    for (const [loc, ev] of res.evidence ?? []) evidence.set(loc, { ...evidence.get(loc), ...ev })
-    violations.push(...(res.violations ?? []))
+    const res = await check.finish(pkgs, apart)
+    out.evidence.push(...(res.evidence ?? []))
+    out.violations.push(...(res.violations ?? []))
   }
-  return { evidence, violations, notes }
+  return out
+}
+
+/** Adds what finishChecks found to the run's evidence (of packages it has), violations and notes. */
+function absorb (found: Finished, evidence: Map<string, PackageEvidence>, violations: Violation[], notes: RunNote[]): void {
+  for (const [loc, ev] of found.evidence) {
+    const cur = evidence.get(loc)
+    if (cur) Object.assign(cur, ev)
+  }
+  violations.push(...found.violations)
+  notes.push(...found.notes)
 }
 
 /** Memoized per run; across runs the immutable view of `name@version` comes from the facts cache. */
