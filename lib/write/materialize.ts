@@ -1,9 +1,11 @@
 // Writer v2 (`ci`): the tree Arborist would reify, built from the verified
 // content store in a staging folder beside node_modules and swapped in.
 //
-// 1. the nodes npm would put on disk (installedNodes) and, for each one that
-//    comes from a tarball, its verified store entry (extracted once per
-//    integrity, checked before reuse: lib/write/store.ts)
+// 1. a verified store entry for every verified tarball (extracted once per
+//    integrity, checked before reuse: lib/write/store.ts), and the layout:
+//    which entry fills which folder, links, bins, npm's hidden lockfile
+//    (lib/write/tree-layout.ts), from Arborist's tree or, for a lockfile
+//    laid out before, from the cached plan (lib/plan/cached.ts)
 // 2. <dir>/.safe-install-staging-node_modules for the root and every folder
 //    that gets a node_modules: one mkdir per folder (the set is computed
 //    first), one clone/link/copy per file (lib/write/import-file.ts),
@@ -21,7 +23,7 @@ import type { Options } from '../options.js'
 import { installedNodes } from '../plan/load.js'
 import type { RunNote } from '../types.js'
 import { createImporter, type FileImporter, type ImportKind } from './import-file.js'
-import { buildEntry, contentStoreRoot, ensureEntries, entryDir, execMode, type EnsureResult, type StoreEntry, type StoreEvent } from './store.js'
+import { buildEntry, contentStoreRoot, ensureEntries, entryComplete, execMode, type EnsureResult, type StoreEntry, type StoreEvent } from './store.js'
 import { recoverSwap, StagedSwap } from './swap.js'
 import { dirsOf, layoutFromTree, StagingLayout, type TreeLayout } from './tree-layout.js'
 import type { StagedWrite, TreeWriter, WriteInput } from './writer.js'
@@ -89,13 +91,8 @@ export class MaterializeWriter implements TreeWriter {
     await buildEntry(contentStoreRoot(options.cache), integrity, data).then(() => {}, () => {})
   }
 
-  // an entry with its index is complete; ensureEntries checks its files before use
   holds (integrity: string, options: Options): boolean {
-    try {
-      return fs.existsSync(path.join(entryDir(contentStoreRoot(options.cache), integrity), 'index.json'))
-    } catch {
-      return false
-    }
+    return entryComplete(contentStoreRoot(options.cache), integrity)
   }
 
   /** Resolves when the previous trees of the last write are removed. Await before exit (or before releasing the lock). */
@@ -130,23 +127,21 @@ export class MaterializeWriter implements TreeWriter {
 
     const prefix = path.resolve(options.prefix)
     const storeRoot = contentStoreRoot(options.cache)
-    const ensure = async (integrities: string[]) => {
-      let ensured
-      try {
-        ensured = await ensureEntries(storeRoot, paths.store, integrities, { concurrency: this.opts.concurrency })
-      } catch (err) {
-        throw writeError(err, false)
-      }
-      for (const ev of ensured.events) {
-        this.events.push(ev)
-        this.note(`store entry ${ev.integrity.slice(0, 20)}… was ${ev.kind === 'changed' ? 'changed on disk' : 'unreadable'} (${ev.detail}): deleted and extracted again from the verified tarball`, 'warning')
-      }
-      return ensured
-    }
-
-    // ---- 1. what goes where: remembered for this lockfile, or from Arborist's tree
-    let layout: TreeLayout
+    // ---- 1. a checked store entry for every verified tarball
     let ensured: EnsureResult
+    try {
+      ensured = await ensureEntries(storeRoot, paths.store, [...verified.values()].map(p => p.integrity), { concurrency: this.opts.concurrency })
+    } catch (err) {
+      throw writeError(err, false)
+    }
+    for (const ev of ensured.events) {
+      this.events.push(ev)
+      this.note(`store entry ${ev.integrity.slice(0, 20)}… was ${ev.kind === 'changed' ? 'changed on disk' : 'unreadable'} (${ev.detail}): deleted and extracted again from the verified tarball`, 'warning')
+    }
+    lap('store')
+
+    // ---- 2. what goes where: remembered for this lockfile, or from Arborist's tree
+    let layout: TreeLayout
     if (loaded.layout) {
       layout = loaded.layout
       for (const f of layout.files) {
@@ -157,18 +152,9 @@ export class MaterializeWriter implements TreeWriter {
           })
         }
       }
-      ensured = await ensure(layout.files.map(f => f.integrity))
-      lap('store')
     } else {
       const tree = loaded.arborist.idealTree
       const nodes = installedNodes(tree, options)
-      const integrities: string[] = []
-      for (const node of nodes) {
-        const i = !node.isLink && node.parent && !node.inDepBundle ? verified.get(node.location)?.integrity : undefined
-        if (i) integrities.push(i)
-      }
-      ensured = await ensure(integrities)
-      lap('store')
       layout = layoutFromTree(tree, nodes, prefix, loaded.arborist.options, options.npmFlat.binLinks !== false,
         node => verified.get(node.location)?.integrity, integrity => ensured.entries.get(integrity)!)
     }

@@ -93,6 +93,15 @@ export interface EnsureResult {
   reused: number
 }
 
+/** An entry with its index is complete (the index is written last); its files are checked before use all the same. */
+export function entryComplete (root: string, integrity: string): boolean {
+  try {
+    return fs.existsSync(path.join(entryDir(root, integrity), INDEX))
+  } catch {
+    return false
+  }
+}
+
 /** The entry folder of an integrity: `<root>/<algo>/<hex[0:2]>/<hex[2:4]>/<hex[4:]>`. */
 export function entryDir (root: string, integrity: string): string {
   const { algorithm, hex } = firstHash(integrity)

@@ -78,7 +78,7 @@ export class StagingLayout {
   isFinalRoot (p: string): boolean { return this.byRoot.has(p) }
 }
 
-export function toPosix (p: string): string {
+function toPosix (p: string): string {
   return path.sep === '/' ? p : p.split(path.sep).join('/')
 }
 
