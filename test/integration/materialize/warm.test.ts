@@ -99,6 +99,32 @@ describe('warm ci: cached plan and replayed verdicts', { timeout: SLOW }, () => 
   })
 })
 
+describe('warm ci: a cached layout that does not match what was verified', { timeout: SLOW }, () => {
+  it('is refused with ESIWRITE (exit 6) before anything is written: nothing unverified is installed', async () => {
+    s = await setup([
+      { name: 'leaf', version: '1.0.0' },
+      { name: 'mid', version: '1.0.0', manifest: { dependencies: { leaf: '1.0.0' } } },
+    ], { dependencies: { mid: '1.0.0' } })
+    expect((await s.siJson(['ci'])).code).toBe(0)
+    const before = snapshotTree(s.project.dir)
+
+    // the cached layout says another tarball fills node_modules/leaf
+    const [file] = plans(s.project.cache)
+    const planPath = path.join(s.project.cache, '_safe-install', 'plans', file)
+    const doc = JSON.parse(fs.readFileSync(planPath, 'utf8'))
+    const leaf = doc.layout.files.find((f: any) => f.location === 'node_modules/leaf')
+    leaf.integrity = `sha512-${Buffer.alloc(64, 7).toString('base64')}`
+    fs.writeFileSync(planPath, JSON.stringify(doc))
+
+    const r = await s.siJson(['ci'])
+    expect(r.code).toBe(6)
+    expect(r.report.error.code).toBe('ESIWRITE')
+    expect(r.report.error.message).toMatch(/no verified tarball for node_modules\/leaf/)
+    expect(r.report.error.fix).toMatch(/cached layout .* does not match this lockfile: delete it and run again/)
+    expect(diffTrees(before, snapshotTree(s.project.dir))).toEqual([])
+  })
+})
+
 function findFile (dir: string, content: string): string {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name)
