@@ -25,6 +25,7 @@ import { checkInputs, REPLAY_VERSION, replayPackages, replayVerdicts, type Repla
 import type { PackageEvidence, Plan, RunNote, VerifiedPackage, Violation } from './types.js'
 import { acquireLock } from './write/lock.js'
 import type { StagedWrite, TreeWriter } from './write/writer.js'
+import type { SideThread } from './offload/side-thread.js'
 
 export interface PipelineRequest {
   /** specs to add (`install <spec...>`) */
@@ -40,6 +41,14 @@ export interface PipelineHooks {
   info?: (message: string) => void
   checks: readonly EvidenceCheck[]
   writer?: TreeWriter
+  /** where the checks may hand work off the main thread (the TUF client) */
+  side?: SideThread
+  /**
+   * called once every verdict is in and holds, before the write is committed
+   * (during a replay, while the tree is still being staged); the write may
+   * still add notes
+   */
+  verified?: (result: RunResult) => void
   /** called after a successful write with everything known, returns record info */
   afterWrite?: (result: RunResult) => Promise<void>
 }
@@ -151,6 +160,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
         : cachedUpTo(facts, packuments, name, registry, version),
       facts,
       note: n => { notes.push(n) },
+      side: hooks.side,
     }
     const checks = hooks.checks
     const held = writer?.holds ? (integrity: string) => writer.holds!(integrity, options) : undefined
@@ -166,29 +176,59 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     // the replay checks the keys, and count only if the replay holds
     const live = candidates ? finishChecks(checks.filter(c => c.live), candidates, ctx) : undefined
     let replayed: Awaited<ReturnType<typeof replayVerdicts>>
+    let result: RunResult | undefined
+    /** the run's outcome once every verdict is in; hooks.verified hears of it before anything is written */
+    const conclude = (): RunResult => {
+      const allVerified = replayed?.pkgs ?? [...verified.values()]
+      const warnings = [...policyViolations, ...violations].filter(v => v.severity === 'warning')
+      if (violations.some(v => v.severity !== 'warning')) refuse(sortViolations(violations), 'found while verifying packages')
+      const stats = {
+        packages: plan.entries.length,
+        fetched: fetched.length,
+        fromNetwork: allVerified.filter(p => p.from === 'network').length,
+        fromCache: allVerified.filter(p => p.from === 'cache').length,
+        bundled: plan.entries.filter(e => e.bundled).length,
+        links: plan.entries.filter(e => isLocalSource(e.source)).length,
+      }
+      scriptsSkipped.sort((a, b) => a.location.localeCompare(b.location))
+      const r: RunResult = {
+        command: options.command, plan, evidence, verified, warnings, notes, stats, scriptsSkipped, timings, recovered, wrote: false,
+        replayed: Boolean(replayed),
+        replayData,
+      }
+      hooks.verified?.(r)
+      return r
+    }
     if (candidates) {
-      const verdicts = replayVerdicts(prior!, plan, candidates, checks, ctx).catch(() => undefined)
+      // settles while the tree is staged (the writer lets the event loop run):
+      // the record can then be made while the rest of the tree is written
+      const settled = replayVerdicts(prior!, plan, candidates, checks, ctx).catch(() => undefined).then(async r => {
+        if (!r) return undefined
+        replayed = r
+        for (const [loc, ev] of r.evidence) evidence.set(loc, ev)
+        for (const [loc, pkg] of r.verified) verified.set(loc, pkg)
+        violations.push(...prior!.warnings.filter(w => !policyViolations.some(v => v.code === w.code && v.path === w.path)))
+        notes.push(...prior!.notes)
+        scriptsSkipped.push(...prior!.scriptsSkipped)
+        absorb(await live!, evidence, violations, notes)
+        if (!violations.some(v => v.severity !== 'warning')) result = conclude()
+        return r
+      })
+      void settled.catch(() => {}) // awaited below, unless staging fails first
       // the tree is staged while the keys and advisories are asked: node_modules
       // changes only once both are in and hold (the commit below), else not at all
       if (writer?.stage) {
         const byLocation = new Map(candidates.map(p => [p.entry.location, p]))
         staged = await time('write', () => writer.stage!({ options, loaded, verified: byLocation, paths, save: false }))
       }
-      replayed = await time('replay', () => verdicts)
+      await time('replay', () => settled)
       if (!replayed && staged) {
         const s = staged
         staged = undefined
         await s.abort()
       }
     }
-    if (replayed) {
-      for (const [loc, ev] of replayed.evidence) evidence.set(loc, ev)
-      for (const [loc, pkg] of replayed.verified) verified.set(loc, pkg)
-      violations.push(...prior!.warnings.filter(w => !policyViolations.some(v => v.code === w.code && v.path === w.path)))
-      notes.push(...prior!.notes)
-      scriptsSkipped.push(...prior!.scriptsSkipped)
-      absorb(await time('evidence', () => live!), evidence, violations, notes)
-    } else {
+    if (!replayed) {
       // a refused replay: the live checks run again below, on the full run's packages
       void live?.catch(() => {})
       snapshot ??= facts.loadSnapshot(options.prefix)
@@ -239,39 +279,22 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
           scriptsSkipped: [...scriptsSkipped],
         }
       }
+      absorb(await time('evidence', () => finishChecks(checks.filter(c => c.live), [...verified.values()], ctx)), evidence, violations, notes)
     }
-    const allVerified = replayed?.pkgs ?? [...verified.values()]
-    if (!replayed) absorb(await time('evidence', () => finishChecks(checks.filter(c => c.live), allVerified, ctx)), evidence, violations, notes)
-    const warnings = [...policyViolations, ...violations].filter(v => v.severity === 'warning')
-    if (violations.some(v => v.severity !== 'warning')) refuse(sortViolations(violations), 'found while verifying packages')
-
-    const stats = {
-      packages: plan.entries.length,
-      fetched: fetched.length,
-      fromNetwork: allVerified.filter(p => p.from === 'network').length,
-      fromCache: allVerified.filter(p => p.from === 'cache').length,
-      bundled: plan.entries.filter(e => e.bundled).length,
-      links: plan.entries.filter(e => isLocalSource(e.source)).length,
-    }
-    scriptsSkipped.sort((a, b) => a.location.localeCompare(b.location))
-    const result: RunResult = {
-      command: options.command, plan, evidence, verified, warnings, notes, stats, scriptsSkipped, timings, recovered, wrote: false,
-      replayed: Boolean(replayed),
-      replayData,
-    }
+    const final = result ?? conclude()
 
     // 5. write: only now, everything verified
     if (writes && hooks.writer) {
       const s = staged
       staged = undefined
       await time('write', () => s ? s.commit() : hooks.writer!.write({ options, loaded, verified, paths, save: options.command === 'install' }))
-      result.wrote = true
+      final.wrote = true
       if (loaded.remember && hooks.writer.layout) await loaded.remember(hooks.writer.layout)
       notes.push(...(hooks.writer.notes ?? []))
       for (const [step, ms] of Object.entries(hooks.writer.timings ?? {})) timings[`write:${step}`] = ms
     }
-    if (hooks.afterWrite) await time('record', () => hooks.afterWrite!(result))
-    return result
+    if (hooks.afterWrite) await time('record', () => hooks.afterWrite!(final))
+    return final
   } finally {
     // a tree staged for a replay that was then refused (an advisory, a write error)
     await staged?.abort().catch(() => {})

@@ -1,10 +1,13 @@
 // `ci`, `install`, `verify`: Options once, the pipeline, the record, output.
+import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { loadOptions } from '../config/load.js'
 import { SafeInstallError } from '../errors.js'
 import type { RunResult } from '../pipeline.js'
 import type { RecordDiff } from '../record/diff.js'
-import type { RecordDocument } from '../record/write.js'
+import { defaultRecordPath } from '../record/write.js'
+import { SideThread } from '../offload/side-thread.js'
+import type { Options } from '../options.js'
 import { formatSummary, formatTimings } from '../report/human.js'
 import { jsonReport } from '../report/json.js'
 import { createProgress } from '../report/progress.js'
@@ -30,7 +33,6 @@ export async function runInstallCommand (command: Command, argv: string[], args:
   const startup = performance.now()
   const options = await loadOptions({ argv, flags: toCliFlags(command, args), isTTY: io.isTTY })
   const configMs = performance.now() - startup
-  const quiet = options.loglevel === 'silent'
   const noopKind = command === 'verify' ? 'verify' : command === 'install' && !(args.specs?.length) ? 'install' : undefined
   // the store writer lays out the trees Arborist plans (hoisted, nested, shallow);
   // npm's linked layout is made inside reify, which does not read the verified store
@@ -44,40 +46,59 @@ export async function runInstallCommand (command: Command, argv: string[], args:
     const state = await readState(options, noopKind, key)
     if (state) return runNoop(command, state, options, io)
   }
+  // the record and the Sigstore TUF client load and run on a side thread,
+  // started now so that its modules load while this thread plans
+  const side = new SideThread()
+  try {
+    return await runVerified(command, argv, args, io, options, key, side, { startup, configMs })
+  } finally {
+    await side.close()
+  }
+}
+
+async function runVerified (command: Command, argv: string[], args: Record<string, any>, io: Io, options: Options, key: string | undefined, side: SideThread, t: { startup: number, configMs: number }): Promise<number> {
+  const { startup, configMs } = t
+  const quiet = options.loglevel === 'silent'
+  const recordTargets = [...(command !== 'verify' && options.record.enabled ? [defaultRecordPath(options.prefix)] : []), ...(options.record.enabled ? options.record.paths : [])]
+  void side.call('warm', { kinds: recordTargets.length ? ['tuf', 'record'] : ['tuf'] }).catch(() => {})
   // the npm libraries load only when there is work to do
-  const [{ buildChecks }, { runPipeline }, { buildRecord, serializeRecord }, { diffRecords, formatDiff, isEmptyDiff }, { defaultRecordPath, readRecord, writeRecordAtomic }, { isAllowed, loadAllowLists }] = await Promise.all([
-    import('../checks.js'), import('../pipeline.js'), import('../record/cyclonedx.js'), import('../record/diff.js'),
-    import('../record/write.js'), import('../rebuild/allowlist.js'),
+  const [{ buildChecks }, { runPipeline }, { formatDiff, isEmptyDiff }, { isAllowed, loadAllowLists }] = await Promise.all([
+    import('../checks.js'), import('../pipeline.js'), import('../record/diff.js'), import('../rebuild/allowlist.js'),
   ])
   // ci and install write the tree from the verified content store; install
   // then saves package.json and the lockfile with Arborist's own save step
   const writer = command === 'verify' ? undefined : new (await import('../write/materialize.js')).MaterializeWriter()
   const progress = createProgress(options.progress, 'verifying')
-  const defaultRecord = defaultRecordPath(options.prefix)
-  // read before the writer swaps node_modules: the diff needs it
-  const previous: RecordDocument | undefined = command === 'verify' ? undefined : await readRecord(defaultRecord).catch(() => undefined)
+  // read before the writer swaps node_modules: the diff is against it
+  const previous = command === 'verify' ? undefined : await readFile(defaultRecordPath(options.prefix), 'utf8').catch(() => undefined)
   let diff: RecordDiff | undefined
   const written: string[] = []
 
+  const recordInput = (result: RunResult) => ({
+    plan: result.plan,
+    evidence: result.evidence,
+    options: { policy: options.policy, omit: options.omit, registry: options.registry, scopedRegistries: options.scopedRegistries },
+    command: ['safe-install', ...argv].join(' '),
+    tool: { name: 'safe-install', version: VERSION },
+    libraries: libraryVersions(),
+    notes: [...result.notes],
+    sources: new Map([...result.verified].map(([loc, p]) => [loc, { tarballUrl: p.tarballUrl, registry: p.registry }])),
+  })
+  // the record is made on the side thread as soon as the verdicts are in,
+  // while the tree is written; it is made again if the write adds a note
+  let prepared: { id: number, notes: number } | undefined
+  const verified = (result: RunResult) => {
+    if (!recordTargets.length) return
+    prepared = { id: 1, notes: result.notes.length }
+    void side.call('record:prepare', { id: prepared.id, input: recordInput(result), specVersion: options.record.specVersion }).catch(() => {})
+  }
   const afterWrite = async (result: RunResult) => {
-    const targets = [...(command !== 'verify' && options.record.enabled ? [defaultRecord] : []), ...(options.record.enabled ? options.record.paths : [])]
-    if (!targets.length) return
-    const bom = buildRecord({
-      plan: result.plan,
-      evidence: result.evidence,
-      options,
-      command: ['safe-install', ...argv].join(' '),
-      tool: { name: 'safe-install', version: VERSION },
-      libraries: libraryVersions(),
-      notes: result.notes,
-      sources: new Map([...result.verified].map(([loc, p]) => [loc, { tarballUrl: p.tarballUrl, registry: p.registry }])),
-    })
-    const json = serializeRecord(bom, options.record.specVersion)
-    if (previous) diff = diffRecords(previous, JSON.parse(json))
-    for (const target of targets) {
-      await writeRecordAtomic(target, json)
-      written.push(target)
-    }
+    if (!recordTargets.length) return
+    const done = prepared && prepared.notes === result.notes.length
+      ? await side.call('record:write', { id: prepared.id, targets: recordTargets, previous })
+      : await side.call('record', { input: recordInput(result), specVersion: options.record.specVersion, targets: recordTargets, previous })
+    diff = done.diff
+    written.push(...done.written)
   }
 
   // a ci of inputs verified before replays those verdicts (lib/replay.ts)
@@ -86,6 +107,8 @@ export async function runInstallCommand (command: Command, argv: string[], args:
   const result = await runPipeline(options, { add: args.specs, prior }, {
     checks: buildChecks(options),
     writer,
+    side,
+    verified,
     progress: (d, t) => progress.update(d, t),
     info: m => { if (!quiet && !options.json) io.stderr(m) },
     afterWrite,

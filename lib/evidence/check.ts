@@ -3,6 +3,7 @@
 // calls `check` for each verified package as soon as its bytes are verified
 // (so checks overlap with fetching), then `finish` once all are in. All of
 // it happens before anything is written to node_modules.
+import type { SideThread } from '../offload/side-thread.js'
 import type { Options } from '../options.js'
 import type { PackageEvidence, Plan, RunNote, VerifiedPackage, Violation } from '../types.js'
 
@@ -25,6 +26,8 @@ export interface CheckContext {
   /** the cache of immutable facts, keyed by integrity (see lib/fetch/facts.ts) */
   readonly facts: FactCache
   readonly note: (note: RunNote) => void
+  /** a thread for work that need not run on this one (the TUF client); absent: all on this thread */
+  readonly side?: SideThread
 }
 
 /** Immutable facts about a given integrity (a signature result, a scan) never change. */

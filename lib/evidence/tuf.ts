@@ -3,7 +3,8 @@
 // embedded in @sigstore/tuf's seeds.json. Never hangs, never throws.
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { initTUF, type TUF } from '@sigstore/tuf'
+import type { TUF } from '@sigstore/tuf'
+import type { SideThread } from '../offload/side-thread.js'
 import { errorMessage, withTimeout } from './util.js'
 
 const require = createRequire(import.meta.url)
@@ -63,6 +64,8 @@ export function createSigstoreTargets (opts: SigstoreTargetsOptions): SigstoreTa
     client ??= (async () => {
       if (opts.offline) return { reason: 'offline mode' }
       try {
+        // loaded here: a run whose keys come from elsewhere never needs it
+        const { initTUF } = await import('@sigstore/tuf')
         const tuf = await withTimeout(initTUF({
           cachePath: opts.cachePath,
           mirrorURL: opts.mirrorURL,
@@ -103,6 +106,21 @@ export function createSigstoreTargets (opts: SigstoreTargetsOptions): SigstoreTa
         })()
         targets.set(name, found)
       }
+      return found
+    },
+  }
+}
+
+/**
+ * The same targets, asked of the run's side thread: @sigstore/tuf loads and
+ * the repository is asked there, not in line with the main thread's work.
+ */
+export function sideThreadTargets (side: SideThread, opts: SigstoreTargetsOptions): SigstoreTargets {
+  const targets = new Map<string, Promise<TufTarget | undefined>>()
+  return {
+    target (name: string) {
+      let found = targets.get(name)
+      if (!found) targets.set(name, found = side.call('tuf:target', { opts, name }))
       return found
     },
   }

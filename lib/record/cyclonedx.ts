@@ -118,11 +118,14 @@ export interface RecordSource {
   readonly registry?: string
 }
 
+/** What the record reads of the run's options (plain data: the record may be built on another thread). */
+export type RecordOptions = Pick<Options, 'policy' | 'omit' | 'registry' | 'scopedRegistries'>
+
 export interface RecordInput {
   readonly plan: Plan
   /** evidence by lockfile location */
   readonly evidence: ReadonlyMap<string, PackageEvidence>
-  readonly options: Options
+  readonly options: RecordOptions
   /** the command line as run, e.g. `safe-install ci --omit=dev` */
   readonly command: string
   readonly tool: { readonly name: string, readonly version: string }
@@ -192,7 +195,7 @@ function scopeOf (name: string): string | undefined {
 }
 
 /** The registry an entry is fetched from: the fetch stage's word, else the configured one for its scope. */
-function registryFor (entry: PlanEntry, options: Options, source?: RecordSource): string {
+function registryFor (entry: PlanEntry, options: RecordOptions, source?: RecordSource): string {
   if (source?.registry) return withSlash(source.registry)
   const scope = scopeOf(entry.name)
   const scoped = scope === undefined ? undefined : options.scopedRegistries[scope]
@@ -203,7 +206,7 @@ function isHttpUrl (s: string | undefined): s is string {
   return typeof s === 'string' && /^https?:\/\//i.test(s)
 }
 
-function purlFor (entry: PlanEntry, options: Options, source?: RecordSource): string {
+function purlFor (entry: PlanEntry, options: RecordOptions, source?: RecordSource): string {
   const qualifiers: Record<string, string | undefined> = {}
   switch (entry.source) {
     case 'registry': {

@@ -75,14 +75,19 @@ export async function readRecord (path: string): Promise<RecordDocument | undefi
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err
   }
+  return parseRecord(text, path)
+}
+
+/** A record's text as a document; throws when it is not CycloneDX JSON (`what` names it in the message). */
+export function parseRecord (text: string, what: string): RecordDocument {
   let doc: unknown
   try {
     doc = JSON.parse(text)
   } catch (err) {
-    throw new Error(`${path} is not valid JSON`, { cause: err })
+    throw new Error(`${what} is not valid JSON`, { cause: err })
   }
   if (!doc || typeof doc !== 'object' || (doc as { bomFormat?: unknown }).bomFormat !== 'CycloneDX') {
-    throw new Error(`${path} is not a CycloneDX document`)
+    throw new Error(`${what} is not a CycloneDX document`)
   }
   return doc as RecordDocument
 }

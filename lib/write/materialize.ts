@@ -196,9 +196,20 @@ export class MaterializeWriter implements TreeWriter {
         fs.rmSync(dir, { recursive: true, force: true })
         fs.mkdirSync(dir)
       }
-      for (const d of dirs) fs.mkdirSync(d)
+      for (let i = 0; i < dirs.length; i++) {
+        fs.mkdirSync(dirs[i])
+        if ((i & 511) === 511) await turn()
+      }
       lap('mkdir')
-      for (const job of jobs) fileCount += importFiles(job, importer)
+      let sinceTurn = 0
+      for (const job of jobs) {
+        const n = importFiles(job, importer)
+        fileCount += n
+        if ((sinceTurn += n) >= 1024) {
+          sinceTurn = 0
+          await turn()
+        }
+      }
       lap('files')
       for (const l of linkJobs) fs.symlinkSync(l.target, l.staged, 'junction')
       for (const b of bins) {
@@ -274,6 +285,15 @@ export class MaterializeWriter implements TreeWriter {
 }
 
 // ------------------------------------------------------------------ helpers
+
+/**
+ * Lets the event loop run between batches of system calls: a replay's keys
+ * and advisory requests are answered (and the record made from them) while
+ * the tree is still being written.
+ */
+export function turn (): Promise<void> {
+  return new Promise(resolve => setImmediate(resolve))
+}
 
 function excluded (job: FileJob, rel: string): boolean {
   for (const x of job.exclude) if (rel === x || rel.startsWith(x + '/')) return true

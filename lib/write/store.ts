@@ -187,7 +187,10 @@ export async function ensureEntries (root: string, tarballs: string, integrities
   const events: StoreEvent[] = []
   const todo: string[] = []
   let reused = 0
+  let n = 0
   for (const integrity of new Set(integrities)) {
+    // the event loop runs between entries now and then (see materialize.ts's turn())
+    if ((++n & 63) === 0) await new Promise(resolve => setImmediate(resolve))
     const dir = entryDir(root, integrity)
     const index = readIndex(dir, integrity)
     if (index === 'missing') {

@@ -1,0 +1,111 @@
+// What the main thread hands to its side thread (side-thread.ts): the
+// install record (building and serializing it with the CycloneDX library,
+// the diff against the last one, the fsync'd write) and the Sigstore TUF
+// targets (loading @sigstore/tuf and asking the TUF repository). Both are a
+// few hundred milliseconds of module loading and CPU that the main thread
+// would otherwise spend in line with writing the tree. The same functions
+// run inline when no side thread can start: results never depend on it.
+import type { SigstoreTargets, SigstoreTargetsOptions, TufTarget } from '../evidence/tuf.js'
+import type { RecordInput, RecordSpecVersion } from '../record/cyclonedx.js'
+import type { RecordDiff } from '../record/diff.js'
+
+export interface RecordJob {
+  /** what the record says (structured-cloneable: plain data, Maps) */
+  readonly input: RecordInput
+  readonly specVersion: RecordSpecVersion
+  /** files to write, each atomically */
+  readonly targets: readonly string[]
+  /** the text of the record this install replaces, read before the swap: the diff is against it */
+  readonly previous?: string
+}
+
+/** A record made ahead of the write (`record:prepare`), written once the tree is (`record:write`). */
+export interface PreparedRecordJob {
+  /** names the prepared record between the two calls */
+  readonly id: number
+  readonly input: RecordInput
+  readonly specVersion: RecordSpecVersion
+}
+
+export interface RecordWriteJob {
+  readonly id: number
+  readonly targets: readonly string[]
+  readonly previous?: string
+}
+
+export interface RecordJobResult {
+  readonly written: string[]
+  readonly diff?: RecordDiff
+}
+
+export interface TufTargetJob {
+  readonly opts: SigstoreTargetsOptions
+  readonly name: string
+}
+
+/** Each job kind with its payload and result. */
+export interface JobTypes {
+  /** load the modules of these jobs now, before the first call needs them */
+  warm: { payload: { kinds: ReadonlyArray<'record' | 'tuf'> }, result: void }
+  record: { payload: RecordJob, result: RecordJobResult }
+  'record:prepare': { payload: PreparedRecordJob, result: void }
+  'record:write': { payload: RecordWriteJob, result: RecordJobResult }
+  'tuf:target': { payload: TufTargetJob, result: TufTarget | undefined }
+}
+
+export type JobKind = keyof JobTypes
+export type Jobs = { [K in JobKind]: (payload: JobTypes[K]['payload']) => Promise<JobTypes[K]['result']> }
+
+const recordModules = () => Promise.all([import('../record/cyclonedx.js'), import('../record/diff.js'), import('../record/write.js')])
+const tufModule = () => import('../evidence/tuf.js')
+
+/** A set of job functions with their own state (one TUF client per options). */
+export function createJobs (): Jobs {
+  const tufs = new Map<string, SigstoreTargets>()
+  const prepared = new Map<number, Promise<string>>()
+  const serialize = async (input: RecordInput, specVersion: RecordSpecVersion): Promise<string> => {
+    const [{ buildRecord, serializeRecord }] = await recordModules()
+    return serializeRecord(buildRecord(input), specVersion)
+  }
+  const write = async (json: string, targets: readonly string[], previous: string | undefined): Promise<RecordJobResult> => {
+    const [, { diffRecords }, { parseRecord, writeRecordAtomic }] = await recordModules()
+    let diff: RecordDiff | undefined
+    if (previous !== undefined) {
+      // an unreadable earlier record is no reason to fail: there is just no diff
+      const before = (() => { try { return parseRecord(previous, 'the previous record') } catch { return undefined } })()
+      if (before) diff = diffRecords(before, JSON.parse(json))
+    }
+    const written: string[] = []
+    for (const target of targets) {
+      await writeRecordAtomic(target, json)
+      written.push(target)
+    }
+    return { written, diff }
+  }
+  return {
+    async warm ({ kinds }) {
+      await Promise.all(kinds.map(k => k === 'record' ? recordModules() : tufModule()))
+    },
+    async record ({ input, specVersion, targets, previous }) {
+      return write(await serialize(input, specVersion), targets, previous)
+    },
+    async 'record:prepare' ({ id, input, specVersion }) {
+      const json = serialize(input, specVersion)
+      json.catch(() => {}) // reported by record:write
+      prepared.set(id, json)
+    },
+    async 'record:write' ({ id, targets, previous }) {
+      const json = prepared.get(id)
+      if (!json) throw new Error(`no record was prepared as ${id}`)
+      prepared.delete(id)
+      return write(await json, targets, previous)
+    },
+    async 'tuf:target' ({ opts, name }) {
+      const { createSigstoreTargets } = await tufModule()
+      const key = JSON.stringify(opts)
+      let targets = tufs.get(key)
+      if (!targets) tufs.set(key, targets = createSigstoreTargets(opts))
+      return targets.target(name)
+    },
+  }
+}
