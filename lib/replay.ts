@@ -8,7 +8,7 @@
 // release-age cooldown not yet over) sends the run down the full path. The
 // store entries are still checked file by file before they are linked.
 import type { CheckContext, EvidenceCheck } from './evidence/check.js'
-import { isFetchedSource } from './plan/classify.js'
+import { isFetchedSource } from './plan/source-kinds.js'
 import type { PackageEvidence, Plan, RunNote, VerifiedPackage, Violation } from './types.js'
 import type { SkippedScripts } from './pipeline.js'
 

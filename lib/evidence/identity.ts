@@ -5,7 +5,7 @@ import type { EvidenceCheck } from './check.js'
 import type { IdentityOutcome, ProvenanceOutcome, VerifiedPackage, Violation } from '../types.js'
 import type { Policy } from '../options.js'
 import type { EvidenceRun } from './run.js'
-import { provenanceFor } from './provenance.js'
+import { provenanceFor } from './provenance-check.js'
 import { normalizeRepository, repositoryUrl } from './repository.js'
 import { isRequired, spec } from './util.js'
 

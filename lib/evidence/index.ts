@@ -4,7 +4,7 @@
 import type { Options } from '../options.js'
 import type { EvidenceCheck } from './check.js'
 import { identityCheck } from './identity.js'
-import { provenanceCheck } from './provenance.js'
+import { provenanceCheck } from './provenance-check.js'
 import { EvidenceRun, type EvidenceServices } from './run.js'
 import { signaturesCheck } from './signatures.js'
 import { trustCheck, trustSkipped } from './trust.js'
@@ -21,7 +21,6 @@ export function evidenceChecks (options: Options, services: EvidenceServices = {
 
 export { EvidenceRun, type EvidenceServices } from './run.js'
 export { verifyRegistrySignature, signatureViolations, signaturesCheck, MISSING_TIME_CUTOFF } from './signatures.js'
-export { verifyAttestations, extractProvenanceFields, certificateClaims, provenanceViolations, provenanceCheck, provenanceFor, attestationsUrl } from './provenance.js'
 export { compareIdentity, identityFromProvenance, identityViolations, identityCheck } from './identity.js'
 export { normalizeRepository, repositoryUrl } from './repository.js'
 export { assessTrust, trustLevelOf, trustViolations, trustCheck, trustSkipped } from './trust.js'

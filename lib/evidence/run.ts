@@ -2,13 +2,12 @@
 // trusted root, registry version documents and in-flight results, each
 // loaded at most once per run. Created by evidenceChecks(); tests inject
 // their own TUF source and clock.
-import { TrustedRoot } from '@sigstore/protobuf-specs'
+import type { TrustedRoot } from '@sigstore/protobuf-specs'
 import type { CheckContext } from './check.js'
 import type { VerifiedPackage } from '../types.js'
 import { reducePackument } from '../fetch/version-facts.js'
 import { RegistryKeyStore } from './keys.js'
-import { loadTrustedRootFile } from './trusted-root.js'
-import { createSigstoreTargets, TRUSTED_ROOT_TARGET, tufCachePath, type SigstoreTargets } from './tuf.js'
+import { createSigstoreTargets, sideThreadTargets, TRUSTED_ROOT_TARGET, tufCachePath, type SigstoreTargets } from './tuf.js'
 import { CORGI_ACCEPT, errorMessage, escapedName, registryKey, withSlash } from './util.js'
 
 export interface EvidenceServices {
@@ -51,12 +50,11 @@ export class EvidenceRun {
   }
 
   /** the TUF source, created on first use from the run's options */
-  tuf (ctx: Pick<CheckContext, 'options'>): SigstoreTargets {
-    this.#tuf ??= this.#services.tuf ?? createSigstoreTargets({
-      cachePath: tufCachePath(ctx.options.cache),
-      offline: ctx.options.offline,
-      timeoutMs: this.#services.tufTimeoutMs,
-    })
+  tuf (ctx: Pick<CheckContext, 'options' | 'side'>): SigstoreTargets {
+    if (!this.#tuf) {
+      const opts = { cachePath: tufCachePath(ctx.options.cache), offline: ctx.options.offline, timeoutMs: this.#services.tufTimeoutMs }
+      this.#tuf = this.#services.tuf ?? (ctx.side ? sideThreadTargets(ctx.side, opts) : createSigstoreTargets(opts))
+    }
     return this.#tuf
   }
 
@@ -137,6 +135,7 @@ export class EvidenceRun {
         let root: TrustedRoot
         try {
           // read and checked when the options were built; this is the same parsed root
+          const { loadTrustedRootFile } = await import('./trusted-root.js')
           root = loadTrustedRootFile(file)
         } catch (err) {
           return { reason: errorMessage(err) }
@@ -152,6 +151,8 @@ export class EvidenceRun {
       if (!target) return { reason: 'no Sigstore trusted root is available' }
       let root: TrustedRoot
       try {
+        // the Sigstore libraries load with the first bundle to verify
+        const { TrustedRoot } = await import('@sigstore/protobuf-specs')
         root = TrustedRoot.fromJSON(JSON.parse(target.text))
       } catch (err) {
         return { reason: `the Sigstore trusted root could not be parsed (${errorMessage(err)})` }

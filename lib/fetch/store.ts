@@ -8,7 +8,9 @@ import path from 'node:path'
 import ssri from 'ssri'
 
 const require = createRequire(import.meta.url)
-const cacache = require('cacache')
+// loaded on first use: a replayed ci reads no tarball
+let cacacheModule: any
+const cacache = (): any => (cacacheModule ??= require('cacache'))
 const contentPath: (cache: string, integrity: string) => string = require('cacache/lib/content/path.js')
 
 export interface StorePaths {
@@ -36,13 +38,13 @@ export type CacheRead =
 /** Reads content by integrity; cacache verifies the bytes. Corrupt content is evicted. */
 export async function readVerified (cachePath: string, integrity: string): Promise<CacheRead> {
   try {
-    const data: Buffer = await cacache.get.byDigest(cachePath, integrity)
+    const data: Buffer = await cacache().get.byDigest(cachePath, integrity)
     return { status: 'hit', data }
   } catch (err) {
     const code = (err as any).code
     if (code === 'ENOENT') return { status: 'miss' }
     if (code === 'EINTEGRITY' || code === 'EBADSIZE') {
-      await cacache.rm.content(cachePath, integrity).catch(() => {})
+      await cacache().rm.content(cachePath, integrity).catch(() => {})
       return { status: 'corrupt', reason: code }
     }
     throw err
@@ -50,7 +52,7 @@ export async function readVerified (cachePath: string, integrity: string): Promi
 }
 
 export async function putVerified (cachePath: string, key: string, data: Buffer, integrity: string): Promise<void> {
-  await cacache.put(cachePath, key, data, { integrity })
+  await cacache().put(cachePath, key, data, { integrity })
 }
 
 /**

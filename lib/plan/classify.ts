@@ -58,12 +58,4 @@ export function looksLikeRegistryTarball (url: string): boolean {
   }
 }
 
-/** Sources whose bytes are fetched and checked against an integrity. */
-export function isFetchedSource (source: SourceType): boolean {
-  return source === 'registry' || source === 'remote' || source === 'file'
-}
-
-/** Sources that are local folders linked into node_modules: nothing is fetched. */
-export function isLocalSource (source: SourceType): boolean {
-  return source === 'link' || source === 'workspace' || source === 'directory'
-}
+export { isFetchedSource, isLocalSource } from './source-kinds.js'
