@@ -22,7 +22,7 @@ export async function runNoop (command: Command, state: RunState, options: Optio
   const ctx: CheckContext = {
     options,
     plan: state.plan,
-    fetchJson: (url, o) => client.json(url, { accept: o?.accept }),
+    fetchJson: (url, o) => client.json(url, { accept: o?.accept, fresh: o?.fresh }),
     postJson: (url, body) => client.postJson(url, body),
     fullPackument: async () => undefined,
     facts: new MemoryFacts(),

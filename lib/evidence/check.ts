@@ -13,7 +13,8 @@ export interface CheckContext {
   readonly plan: Plan
   /** GET JSON from a registry with npm's auth/ca/proxy/retry settings; undefined on 404 */
   /** JSON GET, undefined on 404; `httpCache: false` bypasses npm's HTTP cache (for what is kept as a fact once verified) */
-  readonly fetchJson: (url: string, opts?: { accept?: string, httpCache?: boolean }) => Promise<any | undefined>
+  /** `fresh`: asked anew on every run (a registry's keys), so it may skip npm's fetch stack and HTTP cache when online */
+  readonly fetchJson: (url: string, opts?: { accept?: string, httpCache?: boolean, fresh?: boolean }) => Promise<any | undefined>
   /** POST JSON (used by the bulk advisory endpoint) */
   readonly postJson: (url: string, body: unknown) => Promise<any | undefined>
   /**

@@ -159,7 +159,7 @@ export async function loadRegistryKeys (registry: string, ctx: Pick<CheckContext
 async function fetchKeysEndpoint (registry: string, ctx: Pick<CheckContext, 'fetchJson'>): Promise<RegistryKeySet> {
   const url = `${registry}-/npm/v1/keys`
   try {
-    const doc = await ctx.fetchJson(url)
+    const doc = await ctx.fetchJson(url, { fresh: true })
     if (doc === undefined) return { registry, keys: [], reason: `the registry publishes no signing keys (${url} answered 404)` }
     const keys = parseNpmKeys(doc)
     if (!keys.length) return { registry, keys: [], reason: `the registry publishes no signing keys (${url} lists none)` }

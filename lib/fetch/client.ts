@@ -41,7 +41,19 @@ export class RegistryClient {
   }
 
   /** JSON GET; undefined on 404. Uses npm's HTTP cache for packuments. */
-  async json (url: string, opts: { accept?: string, spec?: string, cache?: boolean } = {}): Promise<any | undefined> {
+  async json (url: string, opts: { accept?: string, spec?: string, cache?: boolean, fresh?: boolean } = {}): Promise<any | undefined> {
+    // asked fresh on every run (a registry's keys): online, without a proxy,
+    // one plain request; npm's fetch stack (retries, redirects, its cache when
+    // offline) only if that does not answer
+    if (opts.fresh && this.direct && !this.base.offline && !this.base.preferOffline) {
+      const answer = await directJson('GET', url, undefined, this.base, opts.accept).then(doc => ({ doc }), err => {
+        const e = err as any
+        if (e.statusCode === 404) return { doc: undefined }
+        if (e.statusCode >= 400 && e.statusCode < 500) throw fetchError(err, url, opts.spec)
+        return undefined // network errors, 5xx and redirects: npm's way below
+      })
+      if (answer) return answer.doc
+    }
     try {
       return await npmFetch().json(url, {
         ...this.agentBase(),
@@ -59,7 +71,7 @@ export class RegistryClient {
 
   async postJson (url: string, body: unknown): Promise<any | undefined> {
     try {
-      if (this.direct) return await directPostJson(url, body, this.base)
+      if (this.direct) return await directJson('POST', url, body, this.base)
       return await npmFetch().json(url, {
         ...this.agentBase(),
         method: 'POST',
@@ -172,16 +184,19 @@ function clientCerts (base: Record<string, any>): boolean {
 }
 
 /**
- * The advisory query as npm-registry-fetch sends it (its own credential
- * lookup, its headers, the body gzipped, no retry for a POST), over one
- * https request. The no-op path makes only this request: loading
- * npm-registry-fetch, make-fetch-happen and cacache for it cost more than
- * the request itself. Only used without a proxy or client certificates.
+ * The advisory query (a POST) and uncached GETs (a registry's keys) as
+ * npm-registry-fetch sends them (its own credential lookup, its headers, a
+ * POST body gzipped, no retry for a POST), over one https request. The no-op
+ * path and a replayed ci make only these requests: loading
+ * npm-registry-fetch, make-fetch-happen and cacache for them cost more than
+ * the requests. Only used without a proxy or client certificates.
  */
-async function directPostJson (url: string, body: unknown, base: Record<string, any>): Promise<any | undefined> {
+async function directJson (method: 'GET' | 'POST', url: string, body: unknown, base: Record<string, any>, accept?: string): Promise<any | undefined> {
   const getAuth = require('npm-registry-fetch/lib/auth.js')
   const auth = getAuth(url, { ...base, registry: registryOf(url) })
-  const headers: Record<string, string> = { 'user-agent': base.userAgent ?? 'safe-install', 'content-type': 'application/json', 'content-encoding': 'gzip' }
+  const headers: Record<string, string> = method === 'POST'
+    ? { 'user-agent': base.userAgent ?? 'safe-install', 'content-type': 'application/json', 'content-encoding': 'gzip' }
+    : { 'user-agent': base.userAgent ?? 'safe-install', accept: accept ?? 'application/json', 'accept-encoding': 'gzip' }
   if (base.authType) headers['npm-auth-type'] = base.authType
   if (base.scope) headers['npm-scope'] = base.scope
   if (base.npmSession) headers['npm-session'] = base.npmSession
@@ -189,11 +204,11 @@ async function directPostJson (url: string, body: unknown, base: Record<string, 
   if (auth.token) headers.authorization = `Bearer ${auth.token}`
   else if (auth.auth) headers.authorization = `Basic ${auth.auth}`
   if (base.otp) headers['npm-otp'] = base.otp
-  const payload = zlib.gzipSync(JSON.stringify(body))
+  const payload = method === 'POST' ? zlib.gzipSync(JSON.stringify(body)) : undefined
   const { status, data } = await new Promise<{ status: number, data: Buffer }>((resolve, reject) => {
     const req = https.request(url, {
-      method: 'POST',
-      headers: { ...headers, 'content-length': String(payload.length) },
+      method,
+      headers: payload ? { ...headers, 'content-length': String(payload.length) } : headers,
       ca: base.ca,
       rejectUnauthorized: true,
       localAddress: base.localAddress,
@@ -217,8 +232,8 @@ async function directPostJson (url: string, body: unknown, base: Record<string, 
     req.end(payload)
   })
   if (status === 404) return undefined
-  if (status >= 400 || status < 200) {
-    throw Object.assign(new Error(`${status} ${http.STATUS_CODES[status] ?? ''} - POST ${redactUrl(url)}`), { statusCode: status, code: `E${status}` })
+  if (status >= 300 || status < 200) {
+    throw Object.assign(new Error(`${status} ${http.STATUS_CODES[status] ?? ''} - ${method} ${redactUrl(url)}`), { statusCode: status, code: `E${status}` })
   }
   return JSON.parse(data.toString('utf8'))
 }
