@@ -153,7 +153,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     const ctx: CheckContext = {
       options,
       plan,
-      fetchJson: (url, o) => client.json(url, { accept: o?.accept, cache: o?.httpCache }),
+      fetchJson: (url, o) => client.json(url, { accept: o?.accept, cache: o?.httpCache, fresh: o?.fresh }),
       postJson: (url, body) => client.postJson(url, body),
       fullPackument: (name, registry, version) => version === undefined
         ? packuments.complete(name, registry)
@@ -172,6 +172,8 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     let replayData: ReplayData | undefined
 
     const candidates = prior && loaded.layout && held ? replayPackages(prior, plan, held) : undefined
+    // their stored files are checked elsewhere while this thread goes on
+    if (candidates) writer?.checkAhead?.(candidates.map(p => p.integrity), options)
     // the live checks (advisories) need only the package list: they ask while
     // the replay checks the keys, and count only if the replay holds
     const live = candidates ? finishChecks(checks.filter(c => c.live), candidates, ctx) : undefined
@@ -219,7 +221,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       // changes only once both are in and hold (the commit below), else not at all
       if (writer?.stage) {
         const byLocation = new Map(candidates.map(p => [p.entry.location, p]))
-        staged = await time('write', () => writer.stage!({ options, loaded, verified: byLocation, paths, save: false }))
+        staged = await time('write', () => writer.stage!({ options, loaded, verified: byLocation, paths, save: false, checkedAhead: true }))
       }
       await time('replay', () => settled)
       if (!replayed && staged) {

@@ -52,7 +52,7 @@ export async function runInstallCommand (command: Command, argv: string[], args:
   try {
     return await runVerified(command, argv, args, io, options, key, side, { startup, configMs })
   } finally {
-    await side.close()
+    side.close()
   }
 }
 
@@ -67,7 +67,9 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
   ])
   // ci and install write the tree from the verified content store; install
   // then saves package.json and the lockfile with Arborist's own save step
-  const writer = command === 'verify' ? undefined : new (await import('../write/materialize.js')).MaterializeWriter()
+  const writer = command === 'verify' ? undefined : new (await import('../write/materialize.js')).MaterializeWriter({
+    checker: (root, integrities) => side.call('store:check', { root, integrities }),
+  })
   const progress = createProgress(options.progress, 'verifying')
   // read before the writer swaps node_modules: the diff is against it
   const previous = command === 'verify' ? undefined : await readFile(defaultRecordPath(options.prefix), 'utf8').catch(() => undefined)

@@ -1,13 +1,15 @@
 // What the main thread hands to its side thread (side-thread.ts): the
 // install record (building and serializing it with the CycloneDX library,
-// the diff against the last one, the fsync'd write) and the Sigstore TUF
-// targets (loading @sigstore/tuf and asking the TUF repository). Both are a
-// few hundred milliseconds of module loading and CPU that the main thread
-// would otherwise spend in line with writing the tree. The same functions
+// the diff against the last one, the fsync'd write), the Sigstore TUF
+// targets (loading @sigstore/tuf and asking the TUF repository) and the
+// check of the content store's files before a replayed write links them.
+// Each is a few hundred milliseconds of module loading, CPU or system calls
+// that the main thread would otherwise spend in line with writing the tree. The same functions
 // run inline when no side thread can start: results never depend on it.
 import type { SigstoreTargets, SigstoreTargetsOptions, TufTarget } from '../evidence/tuf.js'
 import type { RecordInput, RecordSpecVersion } from '../record/cyclonedx.js'
 import type { RecordDiff } from '../record/diff.js'
+import type { EntryProblem } from '../write/store.js'
 
 export interface RecordJob {
   /** what the record says (structured-cloneable: plain data, Maps) */
@@ -51,6 +53,8 @@ export interface JobTypes {
   'record:prepare': { payload: PreparedRecordJob, result: void }
   'record:write': { payload: RecordWriteJob, result: RecordJobResult }
   'tuf:target': { payload: TufTargetJob, result: TufTarget | undefined }
+  /** the content store's entries checked against their indexes (lib/write/store.ts checkStoredEntries) */
+  'store:check': { payload: { root: string, integrities: readonly string[] }, result: EntryProblem[] }
 }
 
 export type JobKind = keyof JobTypes
@@ -99,6 +103,10 @@ export function createJobs (): Jobs {
       if (!json) throw new Error(`no record was prepared as ${id}`)
       prepared.delete(id)
       return write(await json, targets, previous)
+    },
+    async 'store:check' ({ root, integrities }) {
+      const { checkStoredEntries } = await import('../write/store.js')
+      return checkStoredEntries(root, integrities)
     },
     async 'tuf:target' ({ opts, name }) {
       const { createSigstoreTargets } = await tufModule()

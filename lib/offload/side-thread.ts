@@ -89,8 +89,12 @@ export class SideThread {
     })
   }
 
-  /** Ends the thread; calls still pending are rejected (nobody waits for them any more). */
-  async close (): Promise<void> {
+  /**
+   * Ends the thread; calls still pending are rejected (nobody waits for them
+   * any more). The thread stops on its own time: an unreferenced thread does
+   * not hold up the process's exit.
+   */
+  close (): void {
     const worker = this.#worker
     if (!worker) return
     this.#worker = undefined
@@ -98,7 +102,8 @@ export class SideThread {
     const calls = [...this.#pending.values()]
     this.#pending.clear()
     for (const p of calls) p.reject(new Error('the side thread was closed'))
-    await worker.terminate().catch(() => {})
+    worker.unref()
+    void worker.terminate().catch(() => {})
   }
 
   #runInline (p: Pending): void {

@@ -23,7 +23,7 @@ import type { Options } from '../options.js'
 import { installedNodes } from '../plan/load.js'
 import type { RunNote } from '../types.js'
 import { createImporter, type FileImporter, type ImportKind } from './import-file.js'
-import { buildEntry, contentStoreRoot, ensureEntries, entryComplete, execMode, type EnsureResult, type StoreEntry, type StoreEvent } from './store.js'
+import { buildEntry, checkStoredEntries, contentStoreRoot, ensureEntries, entryIndex, execMode, repairEntry, type EnsureResult, type EntryProblem, type StoreEntry, type StoreEvent, type StoreIndex } from './store.js'
 import { recoverSwap, StagedSwap } from './swap.js'
 import { dirsOf, layoutFromTree, StagingLayout, type TreeLayout } from './tree-layout.js'
 import type { StagedWrite, TreeWriter, WriteInput } from './writer.js'
@@ -47,6 +47,12 @@ export interface MaterializeWriterOptions {
   onNote?: (note: RunNote) => void
   /** store extractions at once (default 8) */
   concurrency?: number
+  /**
+   * checks store entries (store.ts checkStoredEntries) elsewhere, e.g. on the
+   * run's side thread; without it checkAhead() does nothing and every write
+   * checks the entries it uses itself
+   */
+  checker?: (root: string, integrities: readonly string[]) => Promise<EntryProblem[]>
 }
 
 /** A node whose files come from a store entry. */
@@ -73,6 +79,10 @@ export class MaterializeWriter implements TreeWriter {
   /** what the last successful write laid out, for reuse by a later run of the same lockfile */
   layout?: TreeLayout
   private swap?: StagedSwap
+  /** indexes read by holds(), used once by the next write */
+  readonly #indexes = new Map<string, StoreIndex>()
+  /** checkAhead()'s check, for the next write with `checkedAhead` */
+  #ahead?: Promise<EntryProblem[]>
 
   constructor (private readonly opts: MaterializeWriterOptions = {}) {}
 
@@ -91,13 +101,27 @@ export class MaterializeWriter implements TreeWriter {
     await buildEntry(contentStoreRoot(options.cache), integrity, data).then(() => {}, () => {})
   }
 
+  checkAhead (integrities: readonly string[], options: Options): void {
+    if (!this.opts.checker) return
+    this.#ahead = this.opts.checker(contentStoreRoot(options.cache), integrities)
+    this.#ahead.catch(() => {}) // the write checks the entries itself then
+  }
+
   holds (integrity: string, options: Options): boolean {
-    return entryComplete(contentStoreRoot(options.cache), integrity)
+    const index = entryIndex(contentStoreRoot(options.cache), integrity)
+    if (typeof index !== 'object') return false
+    this.#indexes.set(integrity, index)
+    return true
   }
 
   /** Resolves when the previous trees of the last write are removed. Await before exit (or before releasing the lock). */
   settle (): Promise<void> {
     return this.swap?.cleanup() ?? Promise.resolve()
+  }
+
+  private storeEvent (ev: StoreEvent): void {
+    this.events.push(ev)
+    this.note(`store entry ${ev.integrity.slice(0, 20)}… was ${ev.kind === 'changed' ? 'changed on disk' : 'unreadable'} (${ev.detail}): deleted and extracted again from the verified tarball`, 'warning')
   }
 
   private note (message: string, level: 'info' | 'warning' = 'info'): void {
@@ -127,17 +151,23 @@ export class MaterializeWriter implements TreeWriter {
 
     const prefix = path.resolve(options.prefix)
     const storeRoot = contentStoreRoot(options.cache)
-    // ---- 1. a checked store entry for every verified tarball
+    // ---- 1. a checked store entry for every verified tarball (checked
+    // here, or by checkAhead() while this thread makes the folders below)
+    const ahead = input.checkedAhead ? this.#ahead : undefined
+    this.#ahead = undefined
     let ensured: EnsureResult
     try {
-      ensured = await ensureEntries(storeRoot, paths.store, [...verified.values()].map(p => p.integrity), { concurrency: this.opts.concurrency })
+      ensured = await ensureEntries(storeRoot, paths.store, [...verified.values()].map(p => p.integrity), {
+        concurrency: this.opts.concurrency,
+        known: this.#indexes,
+        filesCheckedElsewhere: ahead !== undefined,
+      })
     } catch (err) {
       throw writeError(err, false)
+    } finally {
+      this.#indexes.clear()
     }
-    for (const ev of ensured.events) {
-      this.events.push(ev)
-      this.note(`store entry ${ev.integrity.slice(0, 20)}… was ${ev.kind === 'changed' ? 'changed on disk' : 'unreadable'} (${ev.detail}): deleted and extracted again from the verified tarball`, 'warning')
-    }
+    for (const ev of ensured.events) this.storeEvent(ev)
     lap('store')
 
     // ---- 2. what goes where: remembered for this lockfile, or from Arborist's tree
@@ -201,6 +231,21 @@ export class MaterializeWriter implements TreeWriter {
         if ((i & 511) === 511) await turn()
       }
       lap('mkdir')
+      if (ahead) {
+        // nothing is linked from an entry before its files are known unchanged
+        const reused = [...ensured.entries.keys()].filter(i => !ensured.fresh.has(i))
+        const problems = await ahead.catch(() => checkStoredEntries(storeRoot, reused))
+        for (const [integrity, kind, detail] of problems) {
+          if (ensured.fresh.has(integrity) || !ensured.entries.has(integrity)) continue
+          const entry = await repairEntry(storeRoot, paths.store, integrity)
+          ensured.entries.set(integrity, entry)
+          ensured.reused--
+          ensured.extracted++
+          for (const job of jobs) if (job.entry.integrity === integrity) job.entry = entry
+          this.storeEvent({ integrity, kind, detail })
+        }
+        lap('check')
+      }
       let sinceTurn = 0
       for (const job of jobs) {
         const n = importFiles(job, importer)

@@ -91,6 +91,20 @@ export interface EnsureResult {
   extracted: number
   /** how many were reused after checking */
   reused: number
+  /** the integrities extracted in this call */
+  fresh: Set<string>
+}
+
+/**
+ * The index of a complete entry (the index is written last), or why there is
+ * none; its files are checked before use all the same.
+ */
+export function entryIndex (root: string, integrity: string): StoreIndex | 'missing' | 'bad' {
+  try {
+    return readIndex(entryDir(root, integrity), integrity)
+  } catch {
+    return 'bad'
+  }
 }
 
 /** An entry with its index is complete (the index is written last); its files are checked before use all the same. */
@@ -182,7 +196,12 @@ function toEntry (integrity: string, dir: string, index: StoreIndex): StoreEntry
  * entries, extracts missing or changed ones (bounded concurrency) from the
  * verified tarball store `tarballs` (a cacache keyed by integrity).
  */
-export async function ensureEntries (root: string, tarballs: string, integrities: Iterable<string>, opts: { concurrency?: number } = {}): Promise<EnsureResult> {
+export async function ensureEntries (root: string, tarballs: string, integrities: Iterable<string>, opts: {
+  concurrency?: number
+  known?: ReadonlyMap<string, StoreIndex>
+  /** the files of complete entries are checked elsewhere (checkStoredEntries, then repairEntry) */
+  filesCheckedElsewhere?: boolean
+} = {}): Promise<EnsureResult> {
   const entries = new Map<string, StoreEntry>()
   const events: StoreEvent[] = []
   const todo: string[] = []
@@ -192,12 +211,13 @@ export async function ensureEntries (root: string, tarballs: string, integrities
     // the event loop runs between entries now and then (see materialize.ts's turn())
     if ((++n & 63) === 0) await new Promise(resolve => setImmediate(resolve))
     const dir = entryDir(root, integrity)
-    const index = readIndex(dir, integrity)
+    // an index read moments ago (holds()) is as good: the files are checked against it below
+    const index = opts.known?.get(integrity) ?? readIndex(dir, integrity)
     if (index === 'missing') {
       todo.push(integrity)
       continue
     }
-    const problem = index === 'bad' ? 'index unreadable' : checkEntryFiles(dir, index)
+    const problem = index === 'bad' ? 'index unreadable' : opts.filesCheckedElsewhere ? undefined : checkEntryFiles(dir, index)
     if (problem === undefined && index !== 'bad') {
       entries.set(integrity, toEntry(integrity, dir, index))
       reused++
@@ -211,7 +231,39 @@ export async function ensureEntries (root: string, tarballs: string, integrities
     removeStale(entryDir(root, integrity))
     entries.set(integrity, await extractEntry(root, tarballs, integrity))
   })
-  return { entries, events, extracted: todo.length, reused }
+  return { entries, events, extracted: todo.length, reused, fresh: new Set(todo) }
+}
+
+/** What checkStoredEntries found wrong with an entry: [integrity, kind, what differs]. */
+export type EntryProblem = [string, StoreEvent['kind'], string]
+
+/**
+ * Checks the files of the complete entries among `integrities` against their
+ * indexes, as ensureEntries does, and says which do not hold. Entries that
+ * are missing are not reported (ensureEntries extracts them). Reads only:
+ * it may run on another thread than the write.
+ */
+export function checkStoredEntries (root: string, integrities: readonly string[]): EntryProblem[] {
+  const out: EntryProblem[] = []
+  for (const integrity of new Set(integrities)) {
+    const dir = entryDir(root, integrity)
+    const index = readIndex(dir, integrity)
+    if (index === 'missing') continue
+    if (index === 'bad') out.push([integrity, 'bad-index', 'index unreadable'])
+    else {
+      const problem = checkEntryFiles(dir, index)
+      if (problem !== undefined) out.push([integrity, 'changed', problem])
+    }
+  }
+  return out
+}
+
+/** An entry found changed: taken out of the store and extracted again from the verified tarball. */
+export async function repairEntry (root: string, tarballs: string, integrity: string): Promise<StoreEntry> {
+  const dir = entryDir(root, integrity)
+  removeEntry(dir)
+  removeStale(dir)
+  return extractEntry(root, tarballs, integrity)
 }
 
 /** Takes an entry out of the store: the index goes first, so a half-removed entry is never complete. */

@@ -15,6 +15,8 @@ export interface WriteInput {
   readonly paths: StorePaths
   /** write package.json and the lockfile too (`install`) */
   readonly save: boolean
+  /** the store entries were handed to checkAhead() just before: use that check */
+  readonly checkedAhead?: boolean
 }
 
 export interface StagedWrite {
@@ -39,6 +41,12 @@ export interface TreeWriter {
    * content store. Never touches the project; failures are left to write().
    */
   keep? (integrity: string, data: Buffer, options: Options): Promise<void>
+  /**
+   * The integrities the next write will use, known before it starts: their
+   * stored files may be checked meanwhile (elsewhere than on this thread).
+   * Only a write with `checkedAhead` uses the outcome.
+   */
+  checkAhead? (integrities: readonly string[], options: Options): void
   /** Writes the tree; on failure the previous tree is back as it was, and it throws ESIWRITE. */
   write (input: WriteInput): Promise<void>
   /**

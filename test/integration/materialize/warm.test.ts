@@ -65,6 +65,8 @@ describe('warm ci: cached plan and replayed verdicts', { timeout: SLOW }, () => 
     const repaired = await s.siJson(['ci'])
     expect(repaired.code, repaired.stderr).toBe(0)
     expect(repaired.report.replayed).toBe(true)
+    // checked on the side thread while the folders were made, before anything was linked
+    expect(repaired.report.timings['write:check']).toBeTypeOf('number')
     expect(repaired.report.notes.some((n: any) => n.check === 'write' && /changed on disk/.test(n.message))).toBe(true)
     expect(diffTrees(first, tree(s.nodeModules))).toEqual([])
   })

@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { putVerified } from '../../../lib/fetch/store.js'
-import { binTargetsOf, checkEntryFiles, contentStoreRoot, ensureEntries, entryDir, execMode, storeMode } from '../../../lib/write/store.js'
+import { binTargetsOf, checkEntryFiles, checkStoredEntries, contentStoreRoot, ensureEntries, entryDir, entryIndex, execMode, repairEntry, storeMode } from '../../../lib/write/store.js'
 import { integrityOf, makeTarball } from '../../fixtures/registry/tarball.js'
 
 const require = createRequire(import.meta.url)
@@ -219,6 +219,29 @@ describe('content store: reuse and tampering', () => {
       expect(r.events[0].detail, name).toContain(detail)
       expect(r.extracted, name).toBe(1)
     }
+  })
+
+  it('checked elsewhere (a replay\'s side thread): checkStoredEntries finds what ensureEntries would, repairEntry extracts it again', async () => {
+    const integrity = await samplePackage()
+    const e = (await ensureEntries(root, tarballs, [integrity])).entries.get(integrity)!
+    expect(checkStoredEntries(root, [integrity, integrity])).toEqual([])
+    fs.chmodSync(path.join(e.filesDir, 'index.js'), 0o644)
+    expect(checkStoredEntries(root, [integrity])).toEqual([[integrity, 'changed', 'index.js: mode']])
+    // with the files checked elsewhere, ensureEntries takes the entry as it is (the index is still read)
+    const unchecked = await ensureEntries(root, tarballs, [integrity], { filesCheckedElsewhere: true })
+    expect({ reused: unchecked.reused, events: unchecked.events, fresh: [...unchecked.fresh] }).toEqual({ reused: 1, events: [], fresh: [] })
+    const repaired = await repairEntry(root, tarballs, integrity)
+    expect(checkEntryFiles(repaired.dir, repaired.index)).toBeUndefined()
+    expect(checkStoredEntries(root, [integrity])).toEqual([])
+    // an unreadable index is reported; a missing entry is not (ensureEntries extracts it)
+    fs.writeFileSync(path.join(repaired.dir, 'index.json'), '{"v":')
+    expect(checkStoredEntries(root, [integrity])).toEqual([[integrity, 'bad-index', 'index unreadable']])
+    expect(entryIndex(root, integrity)).toBe('bad')
+    fs.rmSync(repaired.dir, { recursive: true })
+    expect(checkStoredEntries(root, [integrity])).toEqual([])
+    expect(entryIndex(root, integrity)).toBe('missing')
+    const again = await ensureEntries(root, tarballs, [integrity], { filesCheckedElsewhere: true })
+    expect([...again.fresh]).toEqual([integrity])
   })
 
   it('an entry without its index is incomplete: extracted again, silently', async () => {

@@ -1,0 +1,131 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+
+import { createJobs } from '../../../lib/offload/jobs.js'
+import { SideThread } from '../../../lib/offload/side-thread.js'
+import { buildRecord, serializeRecord } from '../../../lib/record/cyclonedx.js'
+import { ENTRIES, fullEvidence, LIBRARIES, makeOptions, makePlan, TOOL } from '../record/fixtures.js'
+
+// the compiled worker (the test suite builds dist/ first)
+const WORKER = new URL('../../../dist/offload/side-worker.js', import.meta.url)
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'si-side-'))
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
+
+function recordInput (notes: string[] = []) {
+  const plan = makePlan({ entries: [ENTRIES.plain] })
+  const o = makeOptions()
+  return {
+    plan,
+    evidence: new Map([[ENTRIES.plain.location, fullEvidence()]]),
+    options: { policy: o.policy, omit: o.omit, registry: o.registry, scopedRegistries: o.scopedRegistries },
+    command: 'safe-install ci',
+    tool: TOOL,
+    libraries: LIBRARIES,
+    notes: notes.map(message => ({ check: 'write', level: 'info' as const, message })),
+    timestamp: new Date('2026-11-26T00:00:00Z'),
+  }
+}
+
+/** The record without its random serial number, for comparisons. */
+function comparable (text: string) {
+  const doc = JSON.parse(text)
+  delete doc.serialNumber
+  return doc
+}
+
+describe.each([
+  ['on the worker thread', () => new SideThread({ workerUrl: WORKER })],
+  ['inline (no worker)', () => new SideThread({ workerUrl: null })],
+])('SideThread %s', (_label, make) => {
+  it('prepares a record ahead and writes it once asked: the same document buildRecord makes, with a diff against the text it replaces', async () => {
+    const side = make()
+    try {
+      const target = path.join(tmp, `${_label.replace(/\W+/g, '-')}.cdx.json`)
+      const input = recordInput()
+      await side.call('record:prepare', { id: 7, input, specVersion: '1.6' })
+      const previous = serializeRecord(buildRecord(recordInput()), '1.6')
+      const done = await side.call('record:write', { id: 7, targets: [target], previous })
+      expect(done.written).toEqual([target])
+      expect(comparable(fs.readFileSync(target, 'utf8'))).toEqual(comparable(serializeRecord(buildRecord(input), '1.6')))
+      expect(done.diff).toBeDefined()
+      // a prepared record is written once
+      await expect(side.call('record:write', { id: 7, targets: [target] })).rejects.toThrow(/no record was prepared as 7/)
+    } finally {
+      side.close()
+    }
+  })
+
+  it('an earlier record that is not CycloneDX gives no diff, not a failure', async () => {
+    const side = make()
+    try {
+      const target = path.join(tmp, `bad-prev-${_label.replace(/\W+/g, '-')}.cdx.json`)
+      const done = await side.call('record', { input: recordInput(), specVersion: '1.6', targets: [target], previous: '{"not":"a record"}' })
+      expect(done.written).toEqual([target])
+      expect(done.diff).toBeUndefined()
+    } finally {
+      side.close()
+    }
+  })
+
+  it('TUF targets: offline, the copy embedded in @sigstore/tuf, saying so', async () => {
+    const side = make()
+    try {
+      const target = await side.call('tuf:target', { opts: { cachePath: path.join(tmp, 'tuf'), offline: true }, name: 'trusted_root.json' })
+      expect(target?.source).toBe('embedded')
+      expect(target?.reason).toBe('offline mode')
+      expect(JSON.parse(target!.text).mediaType).toMatch(/trustedroot/i)
+    } finally {
+      side.close()
+    }
+  })
+
+  it('an error in a job reaches the caller with its message and code', async () => {
+    const side = make()
+    try {
+      // a record target under a file: the folder cannot be made
+      const file = path.join(tmp, 'a-file')
+      fs.writeFileSync(file, '')
+      await expect(side.call('record', { input: recordInput(), specVersion: '1.6', targets: [path.join(file, 'r.json')] }))
+        .rejects.toMatchObject({ code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/) })
+    } finally {
+      side.close()
+    }
+  })
+})
+
+describe('SideThread without a working thread', () => {
+  it('runs every call inline when no compiled worker exists, and says why', async () => {
+    const side = new SideThread({ workerUrl: new URL('file:///nonexistent/side-worker.js') })
+    await new Promise(resolve => setTimeout(resolve, 200))
+    const target = await side.call('tuf:target', { opts: { cachePath: path.join(tmp, 'tuf2'), offline: true }, name: 'trusted_root.json' })
+    expect(target?.source).toBe('embedded')
+    expect(side.inlineReason).toMatch(/side thread (failed|exited)/)
+    side.close()
+  })
+
+  it('close() rejects what is still pending, and later calls run inline', async () => {
+    const side = new SideThread({ workerUrl: WORKER })
+    const pending = side.call('warm', { kinds: ['record', 'tuf'] })
+    side.close()
+    await expect(pending).rejects.toThrow(/closed/)
+    const target = await side.call('tuf:target', { opts: { cachePath: path.join(tmp, 'tuf3'), offline: true }, name: 'trusted_root.json' })
+    expect(target?.source).toBe('embedded')
+  })
+
+  it('the worker script is compiled beside the module', () => {
+    expect(fs.existsSync(fileURLToPath(WORKER))).toBe(true)
+  })
+})
+
+describe('createJobs', () => {
+  it('keeps one TUF client per options: the same target twice is asked once', async () => {
+    const jobs = createJobs()
+    const opts = { cachePath: path.join(tmp, 'tuf4'), offline: true }
+    const a = await jobs['tuf:target']({ opts, name: 'trusted_root.json' })
+    const b = await jobs['tuf:target']({ opts, name: 'trusted_root.json' })
+    expect(a).toBe(b)
+  })
+})
