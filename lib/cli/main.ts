@@ -1,7 +1,7 @@
 // The command line: parse, build Options once, run the pipeline, print.
 // No policy here.
 import { createRequire } from 'node:module'
-import yargs from 'yargs'
+import yargs from './yargs.js'
 import { ERROR_CODES, EXIT, SafeInstallError } from '../errors.js'
 import type { Command } from '../types.js'
 import { formatError } from '../report/human.js'
