@@ -1,10 +1,14 @@
 // The one place that talks HTTP: npm-registry-fetch with npm's flattened
 // config (auth per registry, ca/cafile, proxies, retries, timeouts).
+import crypto from 'node:crypto'
 import dns from 'node:dns'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
 import http from 'node:http'
 import https from 'node:https'
 import zlib from 'node:zlib'
 import { createRequire } from 'node:module'
+import { writeCacheFile } from '../cache-file.js'
 import { SafeInstallError } from '../errors.js'
 import type { Options } from '../options.js'
 import { redactUrl } from '../policy/transport.js'
@@ -43,16 +47,26 @@ export class RegistryClient {
   /** JSON GET; undefined on 404. Uses npm's HTTP cache for packuments. */
   async json (url: string, opts: { accept?: string, spec?: string, cache?: boolean, fresh?: boolean } = {}): Promise<any | undefined> {
     // asked fresh on every run (a registry's keys): online, without a proxy,
-    // one plain request; npm's fetch stack (retries, redirects, its cache when
-    // offline) only if that does not answer
-    if (opts.fresh && this.direct && !this.base.offline && !this.base.preferOffline) {
-      const answer = await directJson('GET', url, undefined, this.base, opts.accept).then(doc => ({ doc }), err => {
-        const e = err as any
-        if (e.statusCode === 404) return { doc: undefined }
-        if (e.statusCode >= 400 && e.statusCode < 500) throw fetchError(err, url, opts.spec)
-        return undefined // network errors, 5xx and redirects: npm's way below
-      })
-      if (answer) return answer.doc
+    // one plain request, whose answer is kept for --offline and
+    // --prefer-offline (npm's HTTP cache never sees it); npm's fetch stack
+    // (retries, redirects, its cache) when that does not answer
+    if (opts.fresh) {
+      const kept = keptAnswerPath(this.options.cache, url)
+      if (this.base.offline || this.base.preferOffline) {
+        const doc = await readFile(kept, 'utf8').then(JSON.parse, () => undefined)
+        if (doc !== undefined) return doc
+      } else if (this.direct) {
+        const answer = await directJson('GET', url, undefined, this.base, opts.accept).then(doc => ({ doc }), err => {
+          const e = err as any
+          if (e.statusCode === 404) return { doc: undefined }
+          if (e.statusCode >= 400 && e.statusCode < 500) throw fetchError(err, url, opts.spec)
+          return undefined // network errors, 5xx and redirects: npm's way below
+        })
+        if (answer) {
+          if (answer.doc !== undefined) await writeCacheFile(kept, answer.doc)
+          return answer.doc
+        }
+      }
     }
     try {
       return await npmFetch().json(url, {
@@ -236,6 +250,11 @@ async function directJson (method: 'GET' | 'POST', url: string, body: unknown, b
     throw Object.assign(new Error(`${status} ${http.STATUS_CODES[status] ?? ''} - ${method} ${redactUrl(url)}`), { statusCode: status, code: `E${status}` })
   }
   return JSON.parse(data.toString('utf8'))
+}
+
+/** Where the last answer of a `fresh` GET is kept: `<cache>/_safe-install/fresh/<sha256 of the URL>.json`. */
+export function keptAnswerPath (cache: string, url: string): string {
+  return path.join(cache, '_safe-install', 'fresh', `${crypto.createHash('sha256').update(url).digest('hex')}.json`)
 }
 
 /** npm-registry-fetch picks credentials by the registry option; use the URL's own origin+path root. */

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startRegistry, verifyPackageSignature, type FixtureRegistry, type PublishSpec } from '../../fixtures/registry/index.js'
+import { setupOn as setupOnRegistry } from '../helpers.js'
 import { SLOW, codes, evidenceOf, setupOn, type Setup } from './helpers.js'
 
 let s: Setup | undefined
@@ -148,6 +149,22 @@ describe('registry signatures: a registry without keys', { timeout: SLOW }, () =
     expect(required.code).toBe(1)
     expect(codes(required.report)).toEqual(['ESISIGUNCHECKED'])
     expect(required.report.violations[0].message).toMatch(/publishes no signing keys/)
+  })
+
+  it('the keys are asked on every online run and kept for --offline: --offline --signatures require verifies with them, asking nothing', async () => {
+    const reg = await populated([{ name: 'leaf', version: '1.0.0' }])
+    // no proxy in the environment: the keys are asked with one plain request
+    // (behind a proxy they go through npm-registry-fetch and its HTTP cache)
+    s = await setupOnRegistry(reg, { dependencies: { leaf: '1.0.0' } })
+    expect((await s.siJson(['ci'])).code).toBe(0)
+    expect((await s.siJson(['ci'])).code).toBe(0)
+    expect(reg.requests.filter(r => r.path === '/-/npm/v1/keys')).toHaveLength(2)
+    fs.rmSync(s.nodeModules, { recursive: true })
+    const asked = reg.requests.length
+    const offline = await s.siJson(['ci', '--offline', '--signatures', 'require'])
+    expect(offline.code, offline.stderr).toBe(0)
+    expect(evidenceOf(offline.report, 'leaf').signature).toMatchObject({ status: 'verified', keyid: reg.keyId, keySource: 'keys-endpoint' })
+    expect(reg.requests.slice(asked).map(r => r.path)).toEqual([])
   })
 })
 
