@@ -49,6 +49,8 @@ export interface PipelineHooks {
    * still add notes
    */
   verified?: (result: RunResult) => void
+  /** the writer's stageRecord (WriteInput): the record written into the staged tree */
+  stageRecord?: (stagedDir: string, dropped: AbortSignal) => Promise<void> | undefined
   /** called after a successful write with everything known, returns record info */
   afterWrite?: (result: RunResult) => Promise<void>
 }
@@ -221,7 +223,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       // changes only once both are in and hold (the commit below), else not at all
       if (writer?.stage) {
         const byLocation = new Map(candidates.map(p => [p.entry.location, p]))
-        staged = await time('write', () => writer.stage!({ options, loaded, verified: byLocation, paths, save: false, checkedAhead: true }))
+        staged = await time('write', () => writer.stage!({ options, loaded, verified: byLocation, paths, save: false, checkedAhead: true, stageRecord: hooks.stageRecord }))
       }
       await time('replay', () => settled)
       if (!replayed && staged) {
@@ -289,7 +291,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     if (writes && hooks.writer) {
       const s = staged
       staged = undefined
-      await time('write', () => s ? s.commit() : hooks.writer!.write({ options, loaded, verified, paths, save: options.command === 'install' }))
+      await time('write', () => s ? s.commit() : hooks.writer!.write({ options, loaded, verified, paths, save: options.command === 'install', stageRecord: hooks.stageRecord }))
       final.wrote = true
       if (loaded.remember && hooks.writer.layout) await loaded.remember(hooks.writer.layout)
       notes.push(...(hooks.writer.notes ?? []))

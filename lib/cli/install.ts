@@ -1,5 +1,6 @@
 // `ci`, `install`, `verify`: Options once, the pipeline, the record, output.
 import { readFile } from 'node:fs/promises'
+import path from 'node:path'
 import { createRequire } from 'node:module'
 import { loadOptions } from '../config/load.js'
 import { SafeInstallError } from '../errors.js'
@@ -7,6 +8,7 @@ import type { RunResult } from '../pipeline.js'
 import type { RecordDiff } from '../record/diff.js'
 import { defaultRecordPath } from '../record/write.js'
 import { SideThread } from '../offload/side-thread.js'
+import type { RecordJobResult } from '../offload/jobs.js'
 import type { Options } from '../options.js'
 import { formatSummary, formatTimings } from '../report/human.js'
 import { jsonReport } from '../report/json.js'
@@ -87,20 +89,47 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
     sources: new Map([...result.verified].map(([loc, p]) => [loc, { tarballUrl: p.tarballUrl, registry: p.registry }])),
   })
   // the record is made on the side thread as soon as the verdicts are in,
-  // while the tree is written; it is made again if the write adds a note
+  // while the tree is written, and written into the staged tree so that it
+  // is swapped in with it; it is made again if the write adds a note
+  const defaultRecord = defaultRecordPath(options.prefix)
   let prepared: { id: number, notes: number } | undefined
+  let heard!: () => void
+  const verdictsIn = new Promise<void>(resolve => { heard = resolve })
   const verified = (result: RunResult) => {
     if (!recordTargets.length) return
     prepared = { id: 1, notes: result.notes.length }
     void side.call('record:prepare', { id: prepared.id, input: recordInput(result), specVersion: options.record.specVersion }).catch(() => {})
+    heard()
+  }
+  let inTree: Promise<RecordJobResult | undefined> | undefined
+  const stageRecord = (stagedDir: string, dropped: AbortSignal): Promise<void> | undefined => {
+    if (!recordTargets.includes(defaultRecord)) return undefined
+    // a replay stages the tree before the verdicts are in (the swap waits
+    // for them anyway); a tree abandoned meanwhile gets nothing written
+    const mine = verdictsIn.then(() => dropped.aborted ? undefined : side.call('record:write', { id: prepared!.id, targets: [path.join(stagedDir, path.basename(defaultRecord))], previous }))
+    inTree = mine
+    return mine.then(() => {})
   }
   const afterWrite = async (result: RunResult) => {
     if (!recordTargets.length) return
-    const done = prepared && prepared.notes === result.notes.length
-      ? await side.call('record:write', { id: prepared.id, targets: recordTargets, previous })
-      : await side.call('record', { input: recordInput(result), specVersion: options.record.specVersion, targets: recordTargets, previous })
+    if (prepared && prepared.notes === result.notes.length) {
+      const staged = inTree ? await inTree : undefined
+      if (staged) {
+        diff = staged.diff
+        written.push(defaultRecord)
+      }
+      const rest = recordTargets.filter(t => !(staged && t === defaultRecord))
+      if (rest.length) {
+        const done = await side.call('record:write', { id: prepared.id, targets: rest, previous: staged ? undefined : previous })
+        diff ??= done.diff
+        written.push(...done.written)
+      }
+      return
+    }
+    // the write added a note (or no verdicts were heard): made again, for every target
+    const done = await side.call('record', { input: recordInput(result), specVersion: options.record.specVersion, targets: recordTargets, previous })
     diff = done.diff
-    written.push(...done.written)
+    written.splice(0, written.length, ...done.written)
   }
 
   // a ci of inputs verified before replays those verdicts (lib/replay.ts)
@@ -111,6 +140,7 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
     writer,
     side,
     verified,
+    stageRecord,
     progress: (d, t) => progress.update(d, t),
     info: m => { if (!quiet && !options.json) io.stderr(m) },
     afterWrite,

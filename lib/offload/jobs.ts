@@ -98,10 +98,11 @@ export function createJobs (): Jobs {
       json.catch(() => {}) // reported by record:write
       prepared.set(id, json)
     },
+    // a prepared record may be written more than once (into the staged tree,
+    // then to --record files after the swap); it lives as long as the jobs
     async 'record:write' ({ id, targets, previous }) {
       const json = prepared.get(id)
       if (!json) throw new Error(`no record was prepared as ${id}`)
-      prepared.delete(id)
       return write(await json, targets, previous)
     },
     async 'store:check' ({ root, integrities }) {

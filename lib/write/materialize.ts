@@ -219,6 +219,8 @@ export class MaterializeWriter implements TreeWriter {
     const swap = new StagedSwap(prefix, swapDirs)
     const importer = createImporter(options.policy.importMethod)
     let fileCount = 0
+    let recordStaged: Promise<void> | undefined
+    const dropped = new AbortController()
     try {
       await swap.begin()
       for (const root of staging.roots()) {
@@ -231,6 +233,8 @@ export class MaterializeWriter implements TreeWriter {
         if ((i & 511) === 511) await turn()
       }
       lap('mkdir')
+      recordStaged = recordDir ? input.stageRecord?.(recordDir, dropped.signal) : undefined
+      recordStaged?.catch(() => {}) // awaited by commit(); an abort leaves it unheard
       if (ahead) {
         // nothing is linked from an entry before its files are known unchanged
         const reused = [...ensured.entries.keys()].filter(i => !ensured.fresh.has(i))
@@ -270,6 +274,7 @@ export class MaterializeWriter implements TreeWriter {
       if (layout.hiddenLockfile !== undefined) fs.writeFileSync(path.join(staging.stagingOf(prefix), '.package-lock.json'), layout.hiddenLockfile)
       lap('lockfile')
     } catch (err) {
+      dropped.abort()
       await swap.rollback().catch(() => {})
       throw writeError(err, true)
     }
@@ -278,6 +283,7 @@ export class MaterializeWriter implements TreeWriter {
       abort: async () => {
         if (settled) return
         settled = true
+        dropped.abort()
         await swap.rollback().catch(() => {})
       },
       commit: async () => {
@@ -285,11 +291,13 @@ export class MaterializeWriter implements TreeWriter {
         settled = true
         t = performance.now()
         try {
+          await recordStaged
           await swap.moveAside()
           await swap.putInPlace(staging.roots())
           // commit point: from here on the new tree is the one to keep
           await swap.commit()
         } catch (err) {
+          dropped.abort()
           await swap.rollback().catch(() => {})
           throw writeError(err, true)
         }

@@ -17,6 +17,14 @@ export interface WriteInput {
   readonly save: boolean
   /** the store entries were handed to checkAhead() just before: use that check */
   readonly checkedAhead?: boolean
+  /**
+   * Called once the staged folders exist, with the staging folder that
+   * becomes `<prefix>/node_modules/.safe-install`: what the caller writes
+   * there (the install record) is swapped in with the tree. The swap waits
+   * for the promise returned; if it fails, nothing is swapped in. `dropped`
+   * aborts when the staged tree is abandoned: write nothing there then.
+   */
+  readonly stageRecord?: (stagedDir: string, dropped: AbortSignal) => Promise<void> | undefined
 }
 
 export interface StagedWrite {

@@ -243,6 +243,9 @@ describe('where the record goes', () => {
     const copy = path.join(s.project.dir, 'out.json')
     expect(report.record.written).toEqual([recordPath(s.project.dir), copy])
     expect(fs.readFileSync(copy, 'utf8')).toBe(fs.readFileSync(recordPath(s.project.dir), 'utf8'))
+    // the record came in with the staged tree: nothing of the staging, no temporary file, left behind
+    expect(fs.readdirSync(s.project.dir).filter(n => n.includes('staging'))).toEqual([])
+    expect(fs.readdirSync(path.dirname(recordPath(s.project.dir)))).toEqual(['record.cdx.json'])
     await expectValid(fs.readFileSync(copy, 'utf8'), '1.6')
     fs.rmSync(copy)
 

@@ -40,7 +40,7 @@ describe.each([
   ['on the worker thread', () => new SideThread({ workerUrl: WORKER })],
   ['inline (no worker)', () => new SideThread({ workerUrl: null })],
 ])('SideThread %s', (_label, make) => {
-  it('prepares a record ahead and writes it once asked: the same document buildRecord makes, with a diff against the text it replaces', async () => {
+  it('prepares a record ahead and writes it when asked, as often as asked: the same document buildRecord makes, with a diff against the text it replaces', async () => {
     const side = make()
     try {
       const target = path.join(tmp, `${_label.replace(/\W+/g, '-')}.cdx.json`)
@@ -51,8 +51,12 @@ describe.each([
       expect(done.written).toEqual([target])
       expect(comparable(fs.readFileSync(target, 'utf8'))).toEqual(comparable(serializeRecord(buildRecord(input), '1.6')))
       expect(done.diff).toBeDefined()
-      // a prepared record is written once
-      await expect(side.call('record:write', { id: 7, targets: [target] })).rejects.toThrow(/no record was prepared as 7/)
+      // into the staged tree first, then to --record files after the swap
+      const copy = path.join(tmp, `copy-${_label.replace(/\W+/g, '-')}.cdx.json`)
+      const again = await side.call('record:write', { id: 7, targets: [copy] })
+      expect(again).toEqual({ written: [copy], diff: undefined })
+      expect(fs.readFileSync(copy, 'utf8')).toBe(fs.readFileSync(target, 'utf8'))
+      await expect(side.call('record:write', { id: 8, targets: [target] })).rejects.toThrow(/no record was prepared as 8/)
     } finally {
       side.close()
     }
