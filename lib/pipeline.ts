@@ -183,7 +183,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     let result: RunResult | undefined
     /** the run's outcome once every verdict is in; hooks.verified hears of it before anything is written */
     const conclude = (): RunResult => {
-      const allVerified = replayed?.pkgs ?? [...verified.values()]
+      const allVerified = [...verified.values()]
       const warnings = [...policyViolations, ...violations].filter(v => v.severity === 'warning')
       if (violations.some(v => v.severity !== 'warning')) refuse(sortViolations(violations), 'found while verifying packages')
       const stats = {

@@ -61,7 +61,8 @@ export async function runInstallCommand (command: Command, argv: string[], args:
 async function runVerified (command: Command, argv: string[], args: Record<string, any>, io: Io, options: Options, key: string | undefined, side: SideThread, t: { startup: number, configMs: number }): Promise<number> {
   const { startup, configMs } = t
   const quiet = options.loglevel === 'silent'
-  const recordTargets = [...(command !== 'verify' && options.record.enabled ? [defaultRecordPath(options.prefix)] : []), ...(options.record.enabled ? options.record.paths : [])]
+  const defaultRecord = defaultRecordPath(options.prefix)
+  const recordTargets = [...(command !== 'verify' && options.record.enabled ? [defaultRecord] : []), ...(options.record.enabled ? options.record.paths : [])]
   void side.call('warm', { kinds: recordTargets.length ? ['tuf', 'record'] : ['tuf'] }).catch(() => {})
   // the npm libraries load only when there is work to do
   const [{ buildChecks }, { runPipeline }, { formatDiff, isEmptyDiff }, { isAllowed, loadAllowLists }] = await Promise.all([
@@ -74,7 +75,7 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
   })
   const progress = createProgress(options.progress, 'verifying')
   // read before the writer swaps node_modules: the diff is against it
-  const previous = command === 'verify' ? undefined : await readFile(defaultRecordPath(options.prefix), 'utf8').catch(() => undefined)
+  const previous = command === 'verify' ? undefined : await readFile(defaultRecord, 'utf8').catch(() => undefined)
   let diff: RecordDiff | undefined
   const written: string[] = []
 
@@ -91,14 +92,17 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
   // the record is made on the side thread as soon as the verdicts are in,
   // while the tree is written, and written into the staged tree so that it
   // is swapped in with it; it is made again if the write adds a note
-  const defaultRecord = defaultRecordPath(options.prefix)
   let prepared: { id: number, notes: number } | undefined
+  const prepare = (result: RunResult) => {
+    prepared = { id: (prepared?.id ?? 0) + 1, notes: result.notes.length }
+    void side.call('record:prepare', { id: prepared.id, input: recordInput(result), specVersion: options.record.specVersion }).catch(() => {})
+    return prepared
+  }
   let heard!: () => void
   const verdictsIn = new Promise<void>(resolve => { heard = resolve })
   const verified = (result: RunResult) => {
     if (!recordTargets.length) return
-    prepared = { id: 1, notes: result.notes.length }
-    void side.call('record:prepare', { id: prepared.id, input: recordInput(result), specVersion: options.record.specVersion }).catch(() => {})
+    prepare(result)
     heard()
   }
   let inTree: Promise<RecordJobResult | undefined> | undefined
@@ -112,24 +116,19 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
   }
   const afterWrite = async (result: RunResult) => {
     if (!recordTargets.length) return
-    if (prepared && prepared.notes === result.notes.length) {
-      const staged = inTree ? await inTree : undefined
-      if (staged) {
-        diff = staged.diff
-        written.push(defaultRecord)
-      }
-      const rest = recordTargets.filter(t => !(staged && t === defaultRecord))
-      if (rest.length) {
-        const done = await side.call('record:write', { id: prepared.id, targets: rest, previous: staged ? undefined : previous })
-        diff ??= done.diff
-        written.push(...done.written)
-      }
-      return
-    }
     // the write added a note (or no verdicts were heard): made again, for every target
-    const done = await side.call('record', { input: recordInput(result), specVersion: options.record.specVersion, targets: recordTargets, previous })
-    diff = done.diff
-    written.splice(0, written.length, ...done.written)
+    const current = prepared && prepared.notes === result.notes.length ? prepared : undefined
+    const staged = current && inTree ? await inTree : undefined
+    if (staged) {
+      diff = staged.diff
+      written.push(defaultRecord)
+    }
+    const rest = recordTargets.filter(t => !(staged && t === defaultRecord))
+    if (rest.length) {
+      const done = await side.call('record:write', { id: (current ?? prepare(result)).id, targets: rest, previous: staged ? undefined : previous })
+      diff ??= done.diff
+      written.push(...done.written)
+    }
   }
 
   // a ci of inputs verified before replays those verdicts (lib/replay.ts)

@@ -56,9 +56,9 @@ export class RegistryClient {
         const doc = await readFile(kept, 'utf8').then(JSON.parse, () => undefined)
         if (doc !== undefined) return doc
       } else if (this.direct) {
+        // directJson answers a 404 with undefined
         const answer = await directJson('GET', url, undefined, this.base, opts.accept).then(doc => ({ doc }), err => {
           const e = err as any
-          if (e.statusCode === 404) return { doc: undefined }
           if (e.statusCode >= 400 && e.statusCode < 500) throw fetchError(err, url, opts.spec)
           return undefined // network errors, 5xx and redirects: npm's way below
         })

@@ -17,3 +17,12 @@ export async function mapLimit<T, R> (items: readonly T[], limit: number, fn: (i
   if (failed) throw failed.error
   return results
 }
+
+/**
+ * Lets the event loop run (I/O callbacks included) between batches of
+ * synchronous work: a long loop of system calls does not hold up answers
+ * that arrive meanwhile.
+ */
+export function turn (): Promise<void> {
+  return new Promise(resolve => setImmediate(resolve))
+}

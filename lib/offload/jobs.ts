@@ -4,34 +4,28 @@
 // targets (loading @sigstore/tuf and asking the TUF repository) and the
 // check of the content store's files before a replayed write links them.
 // Each is a few hundred milliseconds of module loading, CPU or system calls
-// that the main thread would otherwise spend in line with writing the tree. The same functions
-// run inline when no side thread can start: results never depend on it.
+// that the main thread would otherwise spend in line with writing the
+// tree. The same functions run inline when no side thread can start:
+// results never depend on it.
 import type { SigstoreTargets, SigstoreTargetsOptions, TufTarget } from '../evidence/tuf.js'
 import type { RecordInput, RecordSpecVersion } from '../record/cyclonedx.js'
 import type { RecordDiff } from '../record/diff.js'
 import type { EntryProblem } from '../write/store.js'
 
-export interface RecordJob {
-  /** what the record says (structured-cloneable: plain data, Maps) */
-  readonly input: RecordInput
-  readonly specVersion: RecordSpecVersion
-  /** files to write, each atomically */
-  readonly targets: readonly string[]
-  /** the text of the record this install replaces, read before the swap: the diff is against it */
-  readonly previous?: string
-}
-
-/** A record made ahead of the write (`record:prepare`), written once the tree is (`record:write`). */
+/** A record made (`record:prepare`), then written where and when asked (`record:write`). */
 export interface PreparedRecordJob {
-  /** names the prepared record between the two calls */
+  /** names the prepared record between the calls */
   readonly id: number
+  /** what the record says (structured-cloneable: plain data, Maps) */
   readonly input: RecordInput
   readonly specVersion: RecordSpecVersion
 }
 
 export interface RecordWriteJob {
   readonly id: number
+  /** files to write, each atomically */
   readonly targets: readonly string[]
+  /** the text of the record this install replaces, read before the swap: the diff is against it */
   readonly previous?: string
 }
 
@@ -49,7 +43,6 @@ export interface TufTargetJob {
 export interface JobTypes {
   /** load the modules of these jobs now, before the first call needs them */
   warm: { payload: { kinds: ReadonlyArray<'record' | 'tuf'> }, result: void }
-  record: { payload: RecordJob, result: RecordJobResult }
   'record:prepare': { payload: PreparedRecordJob, result: void }
   'record:write': { payload: RecordWriteJob, result: RecordJobResult }
   'tuf:target': { payload: TufTargetJob, result: TufTarget | undefined }
@@ -67,43 +60,33 @@ const tufModule = () => import('../evidence/tuf.js')
 export function createJobs (): Jobs {
   const tufs = new Map<string, SigstoreTargets>()
   const prepared = new Map<number, Promise<string>>()
-  const serialize = async (input: RecordInput, specVersion: RecordSpecVersion): Promise<string> => {
-    const [{ buildRecord, serializeRecord }] = await recordModules()
-    return serializeRecord(buildRecord(input), specVersion)
-  }
-  const write = async (json: string, targets: readonly string[], previous: string | undefined): Promise<RecordJobResult> => {
-    const [, { diffRecords }, { parseRecord, writeRecordAtomic }] = await recordModules()
-    let diff: RecordDiff | undefined
-    if (previous !== undefined) {
-      // an unreadable earlier record is no reason to fail: there is just no diff
-      const before = (() => { try { return parseRecord(previous, 'the previous record') } catch { return undefined } })()
-      if (before) diff = diffRecords(before, JSON.parse(json))
-    }
-    const written: string[] = []
-    for (const target of targets) {
-      await writeRecordAtomic(target, json)
-      written.push(target)
-    }
-    return { written, diff }
-  }
   return {
     async warm ({ kinds }) {
       await Promise.all(kinds.map(k => k === 'record' ? recordModules() : tufModule()))
     },
-    async record ({ input, specVersion, targets, previous }) {
-      return write(await serialize(input, specVersion), targets, previous)
-    },
     async 'record:prepare' ({ id, input, specVersion }) {
-      const json = serialize(input, specVersion)
+      const json = recordModules().then(([{ buildRecord, serializeRecord }]) => serializeRecord(buildRecord(input), specVersion))
       json.catch(() => {}) // reported by record:write
       prepared.set(id, json)
     },
     // a prepared record may be written more than once (into the staged tree,
     // then to --record files after the swap); it lives as long as the jobs
     async 'record:write' ({ id, targets, previous }) {
-      const json = prepared.get(id)
-      if (!json) throw new Error(`no record was prepared as ${id}`)
-      return write(await json, targets, previous)
+      const pending = prepared.get(id)
+      if (!pending) throw new Error(`no record was prepared as ${id}`)
+      const [json, [, { diffRecords }, { parseRecord, writeRecordAtomic }]] = await Promise.all([pending, recordModules()])
+      let diff: RecordDiff | undefined
+      if (previous !== undefined) {
+        // an unreadable earlier record is no reason to fail: there is just no diff
+        const before = (() => { try { return parseRecord(previous, 'the previous record') } catch { return undefined } })()
+        if (before) diff = diffRecords(before, JSON.parse(json))
+      }
+      const written: string[] = []
+      for (const target of targets) {
+        await writeRecordAtomic(target, json)
+        written.push(target)
+      }
+      return { written, diff }
     },
     async 'store:check' ({ root, integrities }) {
       const { checkStoredEntries } = await import('../write/store.js')

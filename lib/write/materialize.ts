@@ -19,6 +19,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { SafeInstallError } from '../errors.js'
+import { turn } from '../fetch/pool.js'
 import type { Options } from '../options.js'
 import { installedNodes } from '../plan/load.js'
 import type { RunNote } from '../types.js'
@@ -228,6 +229,8 @@ export class MaterializeWriter implements TreeWriter {
         fs.rmSync(dir, { recursive: true, force: true })
         fs.mkdirSync(dir)
       }
+      // between batches, a replay's keys and advisory answers come in (and the
+      // record is made from them) while the tree is still being written
       for (let i = 0; i < dirs.length; i++) {
         fs.mkdirSync(dirs[i])
         if ((i & 511) === 511) await turn()
@@ -339,14 +342,6 @@ export class MaterializeWriter implements TreeWriter {
 
 // ------------------------------------------------------------------ helpers
 
-/**
- * Lets the event loop run between batches of system calls: a replay's keys
- * and advisory requests are answered (and the record made from them) while
- * the tree is still being written.
- */
-export function turn (): Promise<void> {
-  return new Promise(resolve => setImmediate(resolve))
-}
 
 function excluded (job: FileJob, rel: string): boolean {
   for (const x of job.exclude) if (rel === x || rel.startsWith(x + '/')) return true

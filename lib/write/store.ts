@@ -25,7 +25,7 @@ import { createRequire } from 'node:module'
 import ssri from 'ssri'
 import { Unpack } from 'tar'
 import { SafeInstallError } from '../errors.js'
-import { mapLimit } from '../fetch/pool.js'
+import { mapLimit, turn } from '../fetch/pool.js'
 import { readVerified } from '../fetch/store.js'
 import { processAlive } from './alive.js'
 
@@ -107,14 +107,6 @@ export function entryIndex (root: string, integrity: string): StoreIndex | 'miss
   }
 }
 
-/** An entry with its index is complete (the index is written last); its files are checked before use all the same. */
-export function entryComplete (root: string, integrity: string): boolean {
-  try {
-    return fs.existsSync(path.join(entryDir(root, integrity), INDEX))
-  } catch {
-    return false
-  }
-}
 
 /** The entry folder of an integrity: `<root>/<algo>/<hex[0:2]>/<hex[2:4]>/<hex[4:]>`. */
 export function entryDir (root: string, integrity: string): string {
@@ -208,8 +200,7 @@ export async function ensureEntries (root: string, tarballs: string, integrities
   let reused = 0
   let n = 0
   for (const integrity of new Set(integrities)) {
-    // the event loop runs between entries now and then (see materialize.ts's turn())
-    if ((++n & 63) === 0) await new Promise(resolve => setImmediate(resolve))
+    if ((++n & 63) === 0) await turn()
     const dir = entryDir(root, integrity)
     // an index read moments ago (holds()) is as good: the files are checked against it below
     const index = opts.known?.get(integrity) ?? readIndex(dir, integrity)
@@ -217,13 +208,13 @@ export async function ensureEntries (root: string, tarballs: string, integrities
       todo.push(integrity)
       continue
     }
-    const problem = index === 'bad' ? 'index unreadable' : opts.filesCheckedElsewhere ? undefined : checkEntryFiles(dir, index)
-    if (problem === undefined && index !== 'bad') {
-      entries.set(integrity, toEntry(integrity, dir, index))
+    const problem = entryProblem(dir, index, !opts.filesCheckedElsewhere)
+    if (!problem) {
+      entries.set(integrity, toEntry(integrity, dir, index as StoreIndex)) // an unreadable index is a problem
       reused++
       continue
     }
-    events.push({ integrity, kind: index === 'bad' ? 'bad-index' : 'changed', detail: problem ?? 'index unreadable' })
+    events.push({ integrity, kind: problem[0], detail: problem[1] })
     removeEntry(dir)
     todo.push(integrity)
   }
@@ -249,13 +240,17 @@ export function checkStoredEntries (root: string, integrities: readonly string[]
     const dir = entryDir(root, integrity)
     const index = readIndex(dir, integrity)
     if (index === 'missing') continue
-    if (index === 'bad') out.push([integrity, 'bad-index', 'index unreadable'])
-    else {
-      const problem = checkEntryFiles(dir, index)
-      if (problem !== undefined) out.push([integrity, 'changed', problem])
-    }
+    const problem = entryProblem(dir, index, true)
+    if (problem) out.push([integrity, ...problem])
   }
   return out
+}
+
+/** What is wrong with an entry that has an index file (its files checked when `checkFiles`), or undefined. */
+function entryProblem (dir: string, index: StoreIndex | 'bad', checkFiles: boolean): [StoreEvent['kind'], string] | undefined {
+  if (index === 'bad') return ['bad-index', 'index unreadable']
+  const changed = checkFiles ? checkEntryFiles(dir, index) : undefined
+  return changed === undefined ? undefined : ['changed', changed]
 }
 
 /** An entry found changed: taken out of the store and extracted again from the verified tarball. */

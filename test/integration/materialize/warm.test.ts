@@ -68,6 +68,9 @@ describe('warm ci: cached plan and replayed verdicts', { timeout: SLOW }, () => 
     // checked on the side thread while the folders were made, before anything was linked
     expect(repaired.report.timings['write:check']).toBeTypeOf('number')
     expect(repaired.report.notes.some((n: any) => n.check === 'write' && /changed on disk/.test(n.message))).toBe(true)
+    // the write's note made the record again, after the swap: it says so too
+    const record = JSON.parse(fs.readFileSync(path.join(s.nodeModules, '.safe-install', 'record.cdx.json'), 'utf8'))
+    expect(record.metadata.properties.some((p: any) => p.name === 'safe-install:note:write' && /changed on disk/.test(p.value))).toBe(true)
     expect(diffTrees(first, tree(s.nodeModules))).toEqual([])
   })
 

@@ -66,7 +66,8 @@ describe.each([
     const side = make()
     try {
       const target = path.join(tmp, `bad-prev-${_label.replace(/\W+/g, '-')}.cdx.json`)
-      const done = await side.call('record', { input: recordInput(), specVersion: '1.6', targets: [target], previous: '{"not":"a record"}' })
+      await side.call('record:prepare', { id: 1, input: recordInput(), specVersion: '1.6' })
+      const done = await side.call('record:write', { id: 1, targets: [target], previous: '{"not":"a record"}' })
       expect(done.written).toEqual([target])
       expect(done.diff).toBeUndefined()
     } finally {
@@ -92,7 +93,8 @@ describe.each([
       // a record target under a file: the folder cannot be made
       const file = path.join(tmp, 'a-file')
       fs.writeFileSync(file, '')
-      await expect(side.call('record', { input: recordInput(), specVersion: '1.6', targets: [path.join(file, 'r.json')] }))
+      await side.call('record:prepare', { id: 1, input: recordInput(), specVersion: '1.6' })
+      await expect(side.call('record:write', { id: 1, targets: [path.join(file, 'r.json')] }))
         .rejects.toMatchObject({ code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/) })
     } finally {
       side.close()
