@@ -239,6 +239,28 @@ describe('MaterializeWriter: the same tree as ArboristWriter', () => {
     expect(fs.existsSync(path.join(dir, STAGING))).toBe(false)
     expect(fs.existsSync(path.join(dir, JOURNAL))).toBe(false)
   })
+
+  it('the record written into the staged tree fails: ESIWRITE (exit 6) saying why, nothing swapped in, the previous node_modules exactly as it was', async () => {
+    s = await richProject()
+    const dir = s.project.dir
+    await install(s, new MaterializeWriter())
+    const before = projectTrees(dir)
+    const options = await loadOptions({ argv: ['ci', '--userconfig', s.project.userconfig], cwd: dir, env: envFor(s), flags: { command: 'ci', policy: { minReleaseAgeDays: 0 } } })
+    const asked: string[] = []
+    const stageRecord = (stagedDir: string, dropped: AbortSignal) => {
+      asked.push(stagedDir)
+      expect(dropped.aborted).toBe(false)
+      return Promise.reject(Object.assign(new Error('injected ENOSPC'), { code: 'ENOSPC' }))
+    }
+    const err = await runPipeline(options, {}, { checks: [], writer: new MaterializeWriter(), stageRecord }).catch(e => e)
+    expect(err).toMatchObject({ code: 'ESIWRITE', exitCode: 6, fix: 'free disk space and run again' })
+    expect(err.message).toMatch(/ENOSPC: injected ENOSPC.*the previous tree was restored/)
+    // asked for the folder that becomes node_modules/.safe-install, inside the staged tree
+    expect(asked).toEqual([path.join(dir, STAGING, '.safe-install')])
+    expect(diff(before, projectTrees(dir))).toEqual([])
+    expect(fs.existsSync(path.join(dir, STAGING))).toBe(false)
+    expect(fs.existsSync(path.join(dir, JOURNAL))).toBe(false)
+  })
 })
 
 describe('install <spec>: the verified store writes the tree, Arborist\'s own save step writes package.json and the lockfile', () => {
