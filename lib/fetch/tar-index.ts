@@ -37,7 +37,7 @@ function stripFirst (p: string): string {
 }
 
 export function indexTarball (tgz: Buffer): TarIndex {
-  const raw = tgz[0] === 0x1f && tgz[1] === 0x8b ? zlib.gunzipSync(tgz) : tgz
+  const raw = tgz[0] === 0x1f && tgz[1] === 0x8b ? gunzip(tgz) : tgz
   const files: TarEntry[] = []
   const contents = new Map<string, Buffer>()
   const parser = new Parser({
@@ -56,7 +56,8 @@ export function indexTarball (tgz: Buffer): TarIndex {
           if (keepAll || have < MAGIC_BYTES) { chunks.push(c); have += c.length }
         })
         entry.on('end', () => {
-          const buf = Buffer.concat(chunks)
+          // a file in one piece is a view of the inflated tar, not a copy
+          const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
           contents.set(p, keepAll ? buf : buf.subarray(0, MAGIC_BYTES))
         })
       } else {
@@ -74,4 +75,22 @@ export function indexTarball (tgz: Buffer): TarIndex {
     manifestError = 'no package.json at the package root'
   }
   return { files, contents, manifest, manifestError, unpackedSize: raw.length, tar: raw }
+}
+
+/** Largest output buffer sized up front from the gzip trailer; a bigger tar is inflated in more pieces. */
+const MAX_PRESIZED = 512 * 1024 * 1024
+
+/**
+ * Inflates into one buffer sized from the size the gzip trailer declares (one
+ * byte more, so zlib does not start another): by default zlib collects 16 KiB
+ * pieces and copies them into a result as large again, twice the tar's size
+ * in short-lived memory. zlib checks the trailer, so one that lies fails as
+ * it did before; sizing from it never changes what is inflated.
+ */
+function gunzip (tgz: Buffer): Buffer {
+  const declared = tgz.length >= 18 ? tgz.readUInt32LE(tgz.length - 4) : 0
+  // deflate cannot expand more than about 1032 to 1: a larger claim is a lie
+  const plausible = Math.min(declared, tgz.length * 1032)
+  const chunkSize = Math.min(MAX_PRESIZED, Math.max(zlib.constants.Z_DEFAULT_CHUNK, plausible + 1))
+  return zlib.gunzipSync(tgz, { chunkSize })
 }

@@ -259,3 +259,20 @@ describe('indexTarball: hostile entries written by hand', () => {
     expect(idx.files[0]).toMatchObject({ path: 'fifo', type: 'other' })
   })
 })
+
+describe('indexTarball: inflating', () => {
+  it('sizing the output from the gzip trailer never changes the outcome: a trailer that lies fails as zlib fails it', async () => {
+    const tgz = await pack({ 'package.json': JSON.stringify({ name: 'x', version: '1.0.0' }), 'index.js': 'a'.repeat(300_000), 'lib/b.js': 'b\n' })
+    const honest = indexTarball(tgz)
+    expect(honest.unpackedSize).toBe(zlib.gunzipSync(tgz).length)
+    expect(honest.contents.get('index.js')!.toString()).toBe('a'.repeat(300_000))
+    for (const claim of [1, 1000, honest.unpackedSize * 3, 0xffffffff]) {
+      const lying = Buffer.from(tgz)
+      lying.writeUInt32LE(claim, lying.length - 4)
+      const plain = (() => { try { zlib.gunzipSync(lying); return 'ok' } catch (err) { return (err as Error).message } })()
+      const ours = (() => { try { indexTarball(lying); return 'ok' } catch (err) { return (err as Error).message } })()
+      expect(ours).toBe(plain)
+      expect(ours).toMatch(/length/)
+    }
+  })
+})
