@@ -3,12 +3,13 @@
 // -> evidence checks -> (writer) -> record. Every refusal is collected as a
 // value and raised before anything is written.
 import { SafeInstallError } from './errors.js'
-import type { CheckContext, EvidenceCheck, FactCache } from './evidence/check.js'
+import type { CheckContext, CheckResult, EvidenceCheck, FactCache } from './evidence/check.js'
 import { packumentUpTo, UP_TO_FACT, upToKey } from './fetch/version-facts.js'
 import { trustSkipped } from './evidence/trust.js'
 import { RegistryClient } from './fetch/client.js'
 import { DiskFacts } from './fetch/facts.js'
 import { Packuments } from './fetch/packuments.js'
+import { ByteBudget } from './fetch/budget.js'
 import { mapLimit } from './fetch/pool.js'
 import { storePaths } from './fetch/store.js'
 import { verifyEntry } from './fetch/verify.js'
@@ -26,6 +27,13 @@ import type { PackageEvidence, Plan, RunNote, VerifiedPackage, Violation } from 
 import { acquireLock } from './write/lock.js'
 import type { StagedWrite, TreeWriter } from './write/writer.js'
 import type { SideThread } from './offload/side-thread.js'
+
+/** Bytes held at once by packages whose tarball and inflated tar take TARBALL_LARGE or more. */
+const TARBALL_BUDGET = 128 * 1024 * 1024
+const TARBALL_LARGE = 32 * 1024 * 1024
+
+/** Where, among the checks, a package's bytes are let go. */
+const RELEASE: EvidenceCheck = { name: 'release' }
 
 export interface PipelineRequest {
   /** specs to add (`install <spec...>`) */
@@ -242,11 +250,13 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
         if (e.bundled) evidence.set(e.location, { integritySource: 'bundled', scripts: [] })
         else if (isLocalSource(e.source)) evidence.set(e.location, { integritySource: 'link', scripts: [] })
       }
+      const byContents = [...checks.filter(c => c.readsContents), RELEASE, ...checks.filter(c => !c.readsContents)]
       const keep = writer?.keep ? (integrity: string, data: Buffer) => writer.keep!(integrity, data, options) : undefined
+      const budget = new ByteBudget(TARBALL_BUDGET, TARBALL_LARGE)
       let done = 0
       const concurrency = Math.max(4, Number(options.npmFlat.maxSockets ?? 16))
       await time('fetch', () => mapLimit(fetched, concurrency, async entry => {
-        const outcome = await verifyEntry(entry, { options, client, packuments, paths, registries, urls, facts, held, keep })
+        const outcome = await verifyEntry(entry, { options, client, packuments, paths, registries, urls, facts, held, keep, budget })
         hooks.progress?.(++done, fetched.length)
         if (!outcome.ok) { violations.push(...outcome.violations); return }
         const pkg = outcome.pkg
@@ -254,18 +264,32 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
         const scripts = scriptNames(lifecycleScripts(pkg.manifest, pkg.files, { source: entry.source }))
         const ev: PackageEvidence = { integritySource: pkg.from, scripts }
         if (scripts.length) scriptsSkipped.push({ name: entry.name, version: entry.version, location: entry.location, scripts })
+        const results = new Map<EvidenceCheck, CheckResult>()
+        try {
+          for (const check of byContents) {
+            if (check === RELEASE) {
+              // the bytes and file contents are needed only by the checks before
+              outcome.release()
+              continue
+            }
+            if (!check.check) continue
+            const started = performance.now()
+            results.set(check, await check.check(pkg, ctx))
+            const key = `check:${check.name}`
+            timings[key] = (timings[key] ?? 0) + performance.now() - started
+          }
+        } finally {
+          // also when a check throws: the budget must not stay held
+          outcome.release()
+        }
+        // evidence and violations in the checks' own order, whatever order they ran in
         for (const check of checks) {
-          if (!check.check) continue
-          const started = performance.now()
-          const res = await check.check(pkg, ctx)
-          const key = `check:${check.name}`
-          timings[key] = (timings[key] ?? 0) + performance.now() - started
+          const res = results.get(check)
+          if (!res) continue
           Object.assign(ev, res.evidence ?? {})
           violations.push(...(res.violations ?? []))
         }
         evidence.set(entry.location, ev)
-        // the bytes and file contents were only needed by the checks above
-        outcome.release()
       }))
       absorb(await time('evidence', () => finishChecks(checks.filter(c => !c.live), [...verified.values()], ctx)), evidence, violations, notes)
       // what was learned is kept even when the run refuses

@@ -50,6 +50,12 @@ export interface EvidenceCheck {
    */
   readonly live?: boolean
   /**
+   * The check reads file contents (`pkg.readFile`): the pipeline runs such
+   * checks first, then drops the package's bytes before the checks that wait
+   * on the network, so a slow answer does not keep a tarball in memory.
+   */
+  readonly readsContents?: boolean
+  /**
    * What else, run-wide, this check's verdicts depend on that can change
    * between runs (a registry's signing keys), as a fingerprint. A replay is
    * refused when it differs from the one recorded with the verdicts.

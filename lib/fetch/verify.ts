@@ -14,6 +14,7 @@ import type { PlanEntry, TarEntry, VerifiedPackage, Violation } from '../types.j
 import type { RegistryClient } from './client.js'
 import type { Packuments } from './packuments.js'
 import { putVerified, readVerified, readVerifiedSync, type StorePaths } from './store.js'
+import { ByteBudget, inflatedSize } from './budget.js'
 import { indexTarball, type TarIndex } from './tar-index.js'
 import { reduceVersionDoc, versionDocKey } from './version-facts.js'
 import type { FactCache } from '../evidence/check.js'
@@ -36,6 +37,8 @@ export interface VerifyDeps {
   held?: (integrity: string) => boolean
   /** given the bytes (the tarball, or the tar already inflated from it) once they passed every check here: the writer may extract them now */
   keep?: (integrity: string, data: Buffer) => Promise<void>
+  /** bounds the bytes held from inflating a tarball until the outcome's release() */
+  budget?: ByteBudget
 }
 
 export type VerifyOutcome =
@@ -124,14 +127,42 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
   }
 
   let index: TarIndex | undefined
+  let letGo = (): void => {}
   if (!listing) {
+    // the tarball, the tar inflated from it and the files kept for the checks
+    letGo = await deps.budget?.acquire(data!.length + inflatedSize(data!)) ?? letGo
     try {
       index = indexTarball(data!)
     } catch (err) {
+      letGo()
       return refuse('ESITARPATH', `${spec} is not a readable tarball: ${(err as Error).message}`)
     }
     listing = { files: index.files, manifest: index.manifest, manifestError: index.manifestError }
   }
+  try {
+    return await judged(entry, spec, integrity, { url, registry, registryManifest, from, cameFrom, data, index, listing, letGo }, deps)
+  } catch (err) {
+    letGo()
+    throw err
+  }
+}
+
+interface Fetched {
+  url: string
+  registry: string
+  registryManifest?: Record<string, any>
+  from: 'network' | 'cache'
+  cameFrom?: string
+  data?: Buffer
+  index?: TarIndex
+  listing: TarListing
+  letGo: () => void
+}
+
+/** The tarball's structure and manifest against the entry, then the store and the package the checks see. */
+async function judged (entry: PlanEntry, spec: string, integrity: string, f: Fetched, deps: VerifyDeps): Promise<VerifyOutcome> {
+  const { url, registry, registryManifest, from, cameFrom, data, listing, letGo } = f
+  let index = f.index
   const violations: Violation[] = [...checkTarballStructure(spec, entry.location, listing.files)]
   const manifest = listing.manifest
   if (!manifest) {
@@ -148,7 +179,7 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
       })
     }
   }
-  if (violations.length) return { ok: false, violations }
+  if (violations.length) { letGo(); return { ok: false, violations } }
   if (index) await deps.facts?.set('tar-listing-v1', integrity, listing)
   if (data && cameFrom !== deps.paths.store) {
     await putVerified(deps.paths.store, `safe-install:${spec}`, data, integrity)
@@ -158,7 +189,8 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
   const tar = index?.tar
   if (index) index.tar = undefined
   if (data && deps.keep) await deps.keep(integrity, tar ?? data)
-  let bytes: Buffer | undefined = data
+  // with the index, the checks read its kept files: the tarball is not needed
+  let bytes: Buffer | undefined = index ? undefined : data
   let loaded = data !== undefined
   const pkg: VerifiedPackage = {
     entry,
@@ -180,7 +212,7 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
     },
   }
   // after the checks: drop the bytes and contents (the store keeps the tarball)
-  const release = () => { bytes = undefined; index = undefined }
+  const release = () => { bytes = undefined; index = undefined; letGo() }
   return { ok: true, pkg, release, violations: [] }
 }
 

@@ -33,6 +33,7 @@ async function scanOnce (pkg: VerifiedPackage, facts: FactCache): Promise<ScanRe
 
 export const scanCheck: EvidenceCheck = {
   name: 'scan',
+  readsContents: true,
   async check (pkg: VerifiedPackage, ctx: CheckContext) {
     if (ctx.options.policy.scan === false) return {}
     let runs = inFlight.get(ctx.facts)
