@@ -72,6 +72,7 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
   // then saves package.json and the lockfile with Arborist's own save step
   const writer = command === 'verify' ? undefined : new (await import('../write/materialize.js')).MaterializeWriter({
     checker: (root, integrities) => side.call('store:check', { root, integrities }),
+    extractor: (root, tarballs, integrity) => side.call('store:extract', { root, tarballs, integrity }),
   })
   const progress = createProgress(options.progress, 'verifying')
   // read before the writer swaps node_modules: the diff is against it

@@ -1,8 +1,10 @@
 // What the main thread hands to its side thread (side-thread.ts): the
 // install record (building and serializing it with the CycloneDX library,
 // the diff against the last one, the fsync'd write), the Sigstore TUF
-// targets (loading @sigstore/tuf and asking the TUF repository) and the
-// check of the content store's files before a replayed write links them.
+// targets (loading @sigstore/tuf and asking the TUF repository), the
+// extraction of verified tarballs into the content store during a cold run,
+// and the check of the content store's files before a replayed write links
+// them.
 // Each is a few hundred milliseconds of module loading, CPU or system calls
 // that the main thread would otherwise spend in line with writing the
 // tree. The same functions run inline when no side thread can start:
@@ -48,7 +50,12 @@ export interface JobTypes {
   'tuf:target': { payload: TufTargetJob, result: TufTarget | undefined }
   /** the content store's entries checked against their indexes (lib/write/store.ts checkStoredEntries) */
   'store:check': { payload: { root: string, integrities: readonly string[] }, result: EntryProblem[] }
+  /** a verified tarball's entry built in the content store (lib/write/store.ts extractEntry) */
+  'store:extract': { payload: { root: string, tarballs: string, integrity: string }, result: void }
 }
+
+/** Extractions at once: one reads its tarball while another writes files. */
+const EXTRACTIONS = 2
 
 export type JobKind = keyof JobTypes
 export type Jobs = { [K in JobKind]: (payload: JobTypes[K]['payload']) => Promise<JobTypes[K]['result']> }
@@ -60,6 +67,9 @@ const tufModule = () => import('../evidence/tuf.js')
 export function createJobs (): Jobs {
   const tufs = new Map<string, SigstoreTargets>()
   const prepared = new Map<number, Promise<string>>()
+  // jobs arrive as fast as packages are verified: a queue, not a read of every tarball at once
+  let extracting = 0
+  const waiting: Array<() => void> = []
   return {
     async warm ({ kinds }) {
       await Promise.all(kinds.map(k => k === 'record' ? recordModules() : tufModule()))
@@ -91,6 +101,18 @@ export function createJobs (): Jobs {
     async 'store:check' ({ root, integrities }) {
       const { checkStoredEntries } = await import('../write/store.js')
       return checkStoredEntries(root, integrities)
+    },
+    async 'store:extract' ({ root, tarballs, integrity }) {
+      if (extracting >= EXTRACTIONS) await new Promise<void>(resolve => waiting.push(resolve))
+      else extracting++
+      try {
+        const { extractEntry } = await import('../write/store.js')
+        await extractEntry(root, tarballs, integrity)
+      } finally {
+        const next = waiting.shift()
+        if (next) next()
+        else extracting--
+      }
     },
     async 'tuf:target' ({ opts, name }) {
       const { createSigstoreTargets } = await tufModule()

@@ -21,6 +21,7 @@ import path from 'node:path'
 import { SafeInstallError } from '../errors.js'
 import { turn } from '../fetch/pool.js'
 import type { Options } from '../options.js'
+import { storePaths } from '../fetch/store.js'
 import { installedNodes } from '../plan/load.js'
 import type { RunNote } from '../types.js'
 import { createImporter, type FileImporter, type ImportKind } from './import-file.js'
@@ -54,6 +55,12 @@ export interface MaterializeWriterOptions {
    * checks the entries it uses itself
    */
   checker?: (root: string, integrities: readonly string[]) => Promise<EntryProblem[]>
+  /**
+   * builds a store entry from the verified tarball store (store.ts
+   * extractEntry) elsewhere, e.g. on the run's side thread; without it keep()
+   * extracts on this thread
+   */
+  extractor?: (root: string, tarballs: string, integrity: string) => Promise<void>
 }
 
 /** A node whose files come from a store entry. */
@@ -82,6 +89,8 @@ export class MaterializeWriter implements TreeWriter {
   private swap?: StagedSwap
   /** indexes read by holds(), used once by the next write */
   readonly #indexes = new Map<string, StoreIndex>()
+  /** extractions keep() handed to the extractor; write() waits for them */
+  readonly #kept = new Map<string, Promise<void>>()
   /** checkAhead()'s check, for the next write with `checkedAhead` */
   #ahead?: Promise<EntryProblem[]>
 
@@ -95,11 +104,18 @@ export class MaterializeWriter implements TreeWriter {
     return recoverSwap(options.prefix)
   }
 
-  // extracting while the other packages are fetched saves reading, hashing
-  // and unzipping every tarball a second time in write()
+  // extracting while the other packages are fetched keeps writing files
+  // (most of a cold run's system time) out of write(); handed to the
+  // extractor, it does not hold up this thread either. A failed extraction
+  // is only work left to write(), which extracts what is missing.
   async keep (integrity: string, data: Buffer, options: Options): Promise<void> {
-    if (this.holds(integrity, options)) return
-    await buildEntry(contentStoreRoot(options.cache), integrity, data).then(() => {}, () => {})
+    if (this.#kept.has(integrity) || this.holds(integrity, options)) return
+    const root = contentStoreRoot(options.cache)
+    if (!this.opts.extractor) {
+      await buildEntry(root, integrity, data).then(() => {}, () => {})
+      return
+    }
+    this.#kept.set(integrity, this.opts.extractor(root, storePaths(options.cache).store, integrity).catch(() => {}))
   }
 
   checkAhead (integrities: readonly string[], options: Options): void {
@@ -158,6 +174,8 @@ export class MaterializeWriter implements TreeWriter {
     this.#ahead = undefined
     let ensured: EnsureResult
     try {
+      await Promise.all(this.#kept.values())
+      this.#kept.clear()
       ensured = await ensureEntries(storeRoot, paths.store, [...verified.values()].map(p => p.integrity), {
         concurrency: this.opts.concurrency,
         known: this.#indexes,

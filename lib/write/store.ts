@@ -23,7 +23,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import ssri from 'ssri'
-import { Unpack } from 'tar'
+import { UnpackSync } from 'tar'
 import { SafeInstallError } from '../errors.js'
 import { mapLimit, turn } from '../fetch/pool.js'
 import { readVerified } from '../fetch/store.js'
@@ -366,12 +366,16 @@ function pacoteTarOptions (cwd: string): Record<string, any> {
   }
 }
 
+// node-tar's synchronous unpacker, with pacote's options: the same files,
+// modes and refusals as the async one. Each file's open, write and close
+// went through the four libuv threads, shared by every extraction in flight
+// and by the fetches: a cold install spent most of its time queued there.
 function untar (data: Buffer, cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const u = new Unpack(pacoteTarOptions(cwd) as any)
-    u.on('end', () => resolve())
+    const u = new UnpackSync(pacoteTarOptions(cwd) as any)
     u.on('error', reject)
     u.end(data)
+    resolve()
   })
 }
 

@@ -9,7 +9,7 @@ import { loadOptions } from '../../../lib/config/load.js'
 import { runPipeline } from '../../../lib/pipeline.js'
 import { ArboristWriter } from '../../../lib/write/arborist-writer.js'
 import { MaterializeWriter } from '../../../lib/write/materialize.js'
-import { contentStoreRoot } from '../../../lib/write/store.js'
+import { contentStoreRoot, extractEntry } from '../../../lib/write/store.js'
 import { PREVIOUS, STAGING, JOURNAL } from '../../../lib/write/swap.js'
 import type { TreeWriter } from '../../../lib/write/writer.js'
 import { noProxyForLocalhost, withoutNpmConfig } from '../../helpers/env.js'
@@ -186,6 +186,39 @@ describe('MaterializeWriter: the same tree as ArboristWriter', () => {
     const auto = new MaterializeWriter()
     await install(s, auto, { importMethod: 'auto' })
     expect(auto.stats!.imported.clone + auto.stats!.imported.hardlink).toBeGreaterThan(0)
+    expect(diff(reference, projectTrees(dir))).toEqual([])
+  })
+
+  it('tarballs handed to an extractor while packages are verified: the write waits for it and extracts nothing itself; a failing extractor leaves the work to the write', async () => {
+    s = await richProject()
+    const dir = s.project.dir
+    await install(s, new ArboristWriter())
+    const reference = projectTrees(dir)
+
+    const asked: string[] = []
+    let finished = 0
+    const slow = new MaterializeWriter({
+      // slower than the fetches: the write must wait for it, not race it
+      extractor: async (root, tarballs, integrity) => {
+        asked.push(integrity)
+        await new Promise(resolve => setTimeout(resolve, 150))
+        await extractEntry(root, tarballs, integrity)
+        finished++
+      },
+    })
+    fs.rmSync(contentStoreRoot(s.project.cache), { recursive: true, force: true })
+    const { result } = await install(s, slow)
+    const integrities = new Set([...result.verified.values()].map(p => p.integrity))
+    expect(asked.length).toBe(integrities.size)
+    expect(new Set(asked)).toEqual(integrities)
+    expect(finished).toBe(asked.length)
+    expect(slow.stats!.entriesExtracted).toBe(0)
+    expect(diff(reference, projectTrees(dir))).toEqual([])
+
+    const failing = new MaterializeWriter({ extractor: async () => { throw new Error('no thread') } })
+    fs.rmSync(contentStoreRoot(s.project.cache), { recursive: true, force: true })
+    await install(s, failing)
+    expect(failing.stats!.entriesExtracted).toBe(integrities.size)
     expect(diff(reference, projectTrees(dir))).toEqual([])
   })
 

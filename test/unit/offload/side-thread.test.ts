@@ -6,7 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 
 import { createJobs } from '../../../lib/offload/jobs.js'
 import { SideThread } from '../../../lib/offload/side-thread.js'
+import { putVerified } from '../../../lib/fetch/store.js'
 import { buildRecord, serializeRecord } from '../../../lib/record/cyclonedx.js'
+import { contentStoreRoot, entryDir, entryIndex } from '../../../lib/write/store.js'
+import { integrityOf, makeTarball } from '../../fixtures/registry/tarball.js'
 import { ENTRIES, fullEvidence, LIBRARIES, makeOptions, makePlan, TOOL } from '../record/fixtures.js'
 
 // the compiled worker (the test suite builds dist/ first)
@@ -84,6 +87,31 @@ describe.each([
       expect(JSON.parse(target!.text).mediaType).toMatch(/trustedroot/i)
     } finally {
       side.close()
+    }
+  })
+
+  it('store:extract builds a verified tarball\'s entry in the content store; many at once all arrive', async () => {
+    const side = make()
+    try {
+      const cache = path.join(tmp, `store-${_label.replace(/\W+/g, '-')}`)
+      const tarballs = path.join(cache, '_safe-install', 'tarballs')
+      const root = contentStoreRoot(cache)
+      const integrities: string[] = []
+      for (let i = 0; i < 5; i++) {
+        const data = makeTarball({ 'package.json': JSON.stringify({ name: `p${i}`, version: '1.0.0' }), 'index.js': `module.exports = ${i}\n` })
+        const integrity = integrityOf(data)
+        await putVerified(tarballs, `test:${i}`, data, integrity)
+        integrities.push(integrity)
+      }
+      await Promise.all(integrities.map(integrity => side.call('store:extract', { root, tarballs, integrity })))
+      for (const [i, integrity] of integrities.entries()) {
+        expect(typeof entryIndex(root, integrity)).toBe('object')
+        expect(fs.readFileSync(path.join(entryDir(root, integrity), 'package', 'index.js'), 'utf8')).toBe(`module.exports = ${i}\n`)
+      }
+      // bytes that are not in the verified store are never extracted
+      await expect(side.call('store:extract', { root, tarballs, integrity: integrityOf(Buffer.from('other')) })).rejects.toThrow(/not in the store/)
+    } finally {
+      await side.close()
     }
   })
 
