@@ -158,7 +158,14 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     // 4. fetch + integrity, with evidence checks running as packages arrive
     const client = new RegistryClient(options)
     const p = options.policy
-    const packuments = new Packuments(client, p.minReleaseAgeDays > 0 || p.strictReleaseAge || !trustSkipped(p))
+    const wanted = new Map<string, Set<string>>()
+    for (const e of plan.entries) {
+      if (e.source !== 'registry') continue
+      let versions = wanted.get(e.name)
+      if (!versions) wanted.set(e.name, versions = new Set())
+      versions.add(e.version)
+    }
+    const packuments = new Packuments(client, p.minReleaseAgeDays > 0 || p.strictReleaseAge || !trustSkipped(p), name => wanted.get(name))
     const notes: RunNote[] = []
     const ctx: CheckContext = {
       options,

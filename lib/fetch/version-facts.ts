@@ -26,13 +26,16 @@ export function reduceVersionDoc (doc: Record<string, any>): Record<string, any>
 /**
  * A packument as the run keeps it: every version reduced to what the checks
  * read, plus `time`. A run holds one per package name; raw, the large ones
- * (tens of MB parsed) made peak memory grow with the project.
+ * (tens of MB parsed) made peak memory grow with the project. Given the
+ * versions the run installs (`wanted`), the others keep only what the trust
+ * ranking reads of them (reduceTrustDoc): a few bytes instead of a few
+ * hundred, over every version of every package.
  */
-export function reducePackument (packument: any): any {
+export function reducePackument (packument: any, wanted?: ReadonlySet<string>): any {
   if (!packument || typeof packument !== 'object') return packument
   const versions: Record<string, any> = {}
   for (const [v, doc] of Object.entries<any>(packument.versions ?? {})) {
-    if (doc && typeof doc === 'object') versions[v] = reduceVersionDoc(doc)
+    if (doc && typeof doc === 'object') versions[v] = !wanted || wanted.has(v) ? reduceVersionDoc(doc) : reduceTrustDoc(doc)
   }
   const out: Record<string, any> = { name: packument.name, versions }
   if (packument.time && typeof packument.time === 'object') out.time = packument.time

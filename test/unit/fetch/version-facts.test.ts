@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { packumentUpTo, reducePackument, reduceVersionDoc } from '../../../lib/fetch/version-facts.js'
+import { packumentUpTo, reducePackument, reduceTrustDoc, reduceVersionDoc } from '../../../lib/fetch/version-facts.js'
 import { trustLevelOf } from '../../../lib/evidence/trust.js'
 
 const packument = {
@@ -57,5 +57,17 @@ describe('reducePackument', () => {
     // the trust view of a reduced packument is the same as of the raw one
     expect(packumentUpTo(r, '2.0.0')).toEqual(packumentUpTo(packument, '2.0.0'))
     expect(reducePackument(undefined)).toBeUndefined()
+  })
+
+  it('given the versions the run installs, keeps their whole documents and only the trust view of the others; the trust view is unchanged', () => {
+    const wanted = new Set(['1.1.0'])
+    const r = reducePackument(packument, wanted)
+    expect(r.versions['1.1.0']).toEqual(reduceVersionDoc(packument.versions['1.1.0'] as any))
+    for (const v of Object.keys(packument.versions).filter(v => !wanted.has(v))) {
+      expect(r.versions[v]).toEqual(reduceTrustDoc(packument.versions[v as keyof typeof packument.versions] as any))
+      expect(r.versions[v].dist.integrity).toBeUndefined()
+    }
+    expect(r.time).toEqual(packument.time)
+    for (const v of Object.keys(packument.versions)) expect(packumentUpTo(r, v)).toEqual(packumentUpTo(packument, v))
   })
 })
