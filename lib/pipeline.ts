@@ -9,7 +9,7 @@ import { trustSkipped } from './evidence/trust.js'
 import { RegistryClient } from './fetch/client.js'
 import { DiskFacts } from './fetch/facts.js'
 import { Packuments } from './fetch/packuments.js'
-import { ByteBudget } from './fetch/budget.js'
+import { Budget } from './fetch/budget.js'
 import { mapLimit } from './fetch/pool.js'
 import { storePaths } from './fetch/store.js'
 import { verifyEntry } from './fetch/verify.js'
@@ -259,7 +259,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       }
       const byContents = [...checks.filter(c => c.readsContents), RELEASE, ...checks.filter(c => !c.readsContents)]
       const keep = writer?.keep ? (integrity: string, data: Buffer) => writer.keep!(integrity, data, options) : undefined
-      const budget = new ByteBudget(TARBALL_BUDGET, TARBALL_LARGE)
+      const budget = new Budget(TARBALL_BUDGET, TARBALL_LARGE)
       let done = 0
       const concurrency = Math.max(4, Number(options.npmFlat.maxSockets ?? 16))
       await time('fetch', () => mapLimit(fetched, concurrency, async entry => {

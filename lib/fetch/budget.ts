@@ -1,14 +1,15 @@
-// A bound on the bytes held by the largest packages between inflating their
-// tarball and letting it go: two of them (a framework and its native binary,
-// often fetched side by side) no longer sit in memory at once, which set a
-// cold install's peak RSS. Smaller packages pass: queueing them behind a
-// large one stalled every fetch while it was extracted.
-export class ByteBudget {
+// A bound on what is held at once, in any unit, first come first served.
+// The pipeline bounds the bytes of the largest tarballs between inflating
+// and letting them go (two of them, a framework and its native binary, often
+// fetched side by side, set a cold install's peak RSS); smaller packages pass,
+// since queueing them behind a large extraction stalled every fetch. The side
+// thread bounds its extractions in flight.
+export class Budget {
   #held = 0
   readonly #waiting: Array<{ n: number, go: () => void }> = []
 
   /**
-   * @param limit bytes held at once by requests of `floor` bytes or more
+   * @param limit held at once by requests of `floor` or more
    * @param floor smaller requests are not counted and never wait
    */
   constructor (readonly limit: number, readonly floor = 0) {}
@@ -18,7 +19,7 @@ export class ByteBudget {
   }
 
   /**
-   * Resolves once `n` bytes fit (a request larger than the limit waits until
+   * Resolves once `n` fits (a request larger than the limit waits until
    * nothing else is held, then runs alone); returns the release, which is
    * safe to call more than once.
    */
@@ -51,10 +52,4 @@ export class ByteBudget {
       next.go()
     }
   }
-}
-
-/** The inflated size a gzip member declares in its trailer (mod 2^32), or the length of data that is not gzip. */
-export function inflatedSize (data: Buffer): number {
-  if (data.length >= 18 && data[0] === 0x1f && data[1] === 0x8b) return data.readUInt32LE(data.length - 4)
-  return data.length
 }

@@ -88,9 +88,15 @@ const MAX_PRESIZED = 512 * 1024 * 1024
  * it did before; sizing from it never changes what is inflated.
  */
 function gunzip (tgz: Buffer): Buffer {
-  const declared = tgz.length >= 18 ? tgz.readUInt32LE(tgz.length - 4) : 0
+  const declared = declaredInflatedSize(tgz)
   // deflate cannot expand more than about 1032 to 1: a larger claim is a lie
   const plausible = Math.min(declared, tgz.length * 1032)
   const chunkSize = Math.min(MAX_PRESIZED, Math.max(zlib.constants.Z_DEFAULT_CHUNK, plausible + 1))
   return zlib.gunzipSync(tgz, { chunkSize })
+}
+
+/** The size a gzip member declares in its trailer (mod 2^32), or the length of data that is not gzip. */
+export function declaredInflatedSize (data: Buffer): number {
+  if (data.length >= 18 && data[0] === 0x1f && data[1] === 0x8b) return data.readUInt32LE(data.length - 4)
+  return data.length
 }

@@ -14,8 +14,8 @@ import type { PlanEntry, TarEntry, VerifiedPackage, Violation } from '../types.j
 import type { RegistryClient } from './client.js'
 import type { Packuments } from './packuments.js'
 import { putVerified, readVerified, readVerifiedSync, type StorePaths } from './store.js'
-import { ByteBudget, inflatedSize } from './budget.js'
-import { indexTarball, type TarIndex } from './tar-index.js'
+import type { Budget } from './budget.js'
+import { declaredInflatedSize, indexTarball, type TarIndex } from './tar-index.js'
 import { reduceVersionDoc, versionDocKey } from './version-facts.js'
 import type { FactCache } from '../evidence/check.js'
 
@@ -38,7 +38,7 @@ export interface VerifyDeps {
   /** given the bytes (the tarball, or the tar already inflated from it) once they passed every check here: the writer may extract them now */
   keep?: (integrity: string, data: Buffer) => Promise<void>
   /** bounds the bytes held from inflating a tarball until the outcome's release() */
-  budget?: ByteBudget
+  budget?: Budget
 }
 
 export type VerifyOutcome =
@@ -58,6 +58,20 @@ export function pickIntegrity (integrity: string): string {
 }
 
 export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<VerifyOutcome> {
+  // what the budget holds for this package goes back with release(), or now
+  // when the package is refused or verifying it throws
+  const held = { letGo: (): void => {} }
+  try {
+    const outcome = await verify(entry, deps, held)
+    if (!outcome.ok) held.letGo()
+    return outcome
+  } catch (err) {
+    held.letGo()
+    throw err
+  }
+}
+
+async function verify (entry: PlanEntry, deps: VerifyDeps, held: { letGo: () => void }): Promise<VerifyOutcome> {
   const spec = `${entry.name}@${entry.version}`
   const refuse = (code: string, message: string, fix?: string): VerifyOutcome =>
     ({ ok: false, violations: [{ code, message, package: spec, path: entry.location, fix }] })
@@ -127,42 +141,16 @@ export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<
   }
 
   let index: TarIndex | undefined
-  let letGo = (): void => {}
   if (!listing) {
     // the tarball, the tar inflated from it and the files kept for the checks
-    letGo = await deps.budget?.acquire(data!.length + inflatedSize(data!)) ?? letGo
+    if (deps.budget) held.letGo = await deps.budget.acquire(data!.length + declaredInflatedSize(data!))
     try {
       index = indexTarball(data!)
     } catch (err) {
-      letGo()
       return refuse('ESITARPATH', `${spec} is not a readable tarball: ${(err as Error).message}`)
     }
     listing = { files: index.files, manifest: index.manifest, manifestError: index.manifestError }
   }
-  try {
-    return await judged(entry, spec, integrity, { url, registry, registryManifest, from, cameFrom, data, index, listing, letGo }, deps)
-  } catch (err) {
-    letGo()
-    throw err
-  }
-}
-
-interface Fetched {
-  url: string
-  registry: string
-  registryManifest?: Record<string, any>
-  from: 'network' | 'cache'
-  cameFrom?: string
-  data?: Buffer
-  index?: TarIndex
-  listing: TarListing
-  letGo: () => void
-}
-
-/** The tarball's structure and manifest against the entry, then the store and the package the checks see. */
-async function judged (entry: PlanEntry, spec: string, integrity: string, f: Fetched, deps: VerifyDeps): Promise<VerifyOutcome> {
-  const { url, registry, registryManifest, from, cameFrom, data, listing, letGo } = f
-  let index = f.index
   const violations: Violation[] = [...checkTarballStructure(spec, entry.location, listing.files)]
   const manifest = listing.manifest
   if (!manifest) {
@@ -179,7 +167,7 @@ async function judged (entry: PlanEntry, spec: string, integrity: string, f: Fet
       })
     }
   }
-  if (violations.length) { letGo(); return { ok: false, violations } }
+  if (violations.length) return { ok: false, violations }
   if (index) await deps.facts?.set('tar-listing-v1', integrity, listing)
   if (data && cameFrom !== deps.paths.store) {
     await putVerified(deps.paths.store, `safe-install:${spec}`, data, integrity)
@@ -212,7 +200,7 @@ async function judged (entry: PlanEntry, spec: string, integrity: string, f: Fet
     },
   }
   // after the checks: drop the bytes and contents (the store keeps the tarball)
-  const release = () => { bytes = undefined; index = undefined; letGo() }
+  const release = () => { bytes = undefined; index = undefined; held.letGo() }
   return { ok: true, pkg, release, violations: [] }
 }
 

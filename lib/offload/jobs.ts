@@ -10,6 +10,7 @@
 // tree. The same functions run inline when no side thread can start:
 // results never depend on it.
 import type { SigstoreTargets, SigstoreTargetsOptions, TufTarget } from '../evidence/tuf.js'
+import { Budget } from '../fetch/budget.js'
 import type { RecordInput, RecordSpecVersion } from '../record/cyclonedx.js'
 import type { RecordDiff } from '../record/diff.js'
 import type { EntryProblem } from '../write/store.js'
@@ -68,8 +69,7 @@ export function createJobs (): Jobs {
   const tufs = new Map<string, SigstoreTargets>()
   const prepared = new Map<number, Promise<string>>()
   // jobs arrive as fast as packages are verified: a queue, not a read of every tarball at once
-  let extracting = 0
-  const waiting: Array<() => void> = []
+  const extractions = new Budget(EXTRACTIONS)
   return {
     async warm ({ kinds }) {
       await Promise.all(kinds.map(k => k === 'record' ? recordModules() : tufModule()))
@@ -103,15 +103,12 @@ export function createJobs (): Jobs {
       return checkStoredEntries(root, integrities)
     },
     async 'store:extract' ({ root, tarballs, integrity }) {
-      if (extracting >= EXTRACTIONS) await new Promise<void>(resolve => waiting.push(resolve))
-      else extracting++
+      const done = await extractions.acquire(1)
       try {
         const { extractEntry } = await import('../write/store.js')
         await extractEntry(root, tarballs, integrity)
       } finally {
-        const next = waiting.shift()
-        if (next) next()
-        else extracting--
+        done()
       }
     },
     async 'tuf:target' ({ opts, name }) {

@@ -310,7 +310,7 @@ export async function buildEntry (root: string, integrity: string, data: Buffer)
   const filesDir = path.join(tmp, FILES)
   fs.mkdirSync(filesDir, { recursive: true })
   try {
-    await untar(data, filesDir)
+    untar(data, filesDir)
     const index = finishEntry(tmp, integrity)
     fs.writeFileSync(path.join(tmp, INDEX), JSON.stringify(index))
     try {
@@ -370,13 +370,12 @@ function pacoteTarOptions (cwd: string): Record<string, any> {
 // modes and refusals as the async one. Each file's open, write and close
 // went through the four libuv threads, shared by every extraction in flight
 // and by the fetches: a cold install spent most of its time queued there.
-function untar (data: Buffer, cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const u = new UnpackSync(pacoteTarOptions(cwd) as any)
-    u.on('error', reject)
-    u.end(data)
-    resolve()
-  })
+function untar (data: Buffer, cwd: string): void {
+  let failed: unknown
+  const u = new UnpackSync(pacoteTarOptions(cwd) as any)
+  u.on('error', (err: unknown) => { failed ??= err })
+  u.end(data)
+  if (failed !== undefined) throw failed
 }
 
 interface Walked { files: { rel: string, st: fs.BigIntStats }[] }

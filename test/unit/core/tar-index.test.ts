@@ -6,7 +6,7 @@ import zlib from 'node:zlib'
 import * as tar from 'tar'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { indexTarball, type TarIndex } from '../../../lib/fetch/tar-index.js'
+import { declaredInflatedSize, indexTarball, type TarIndex } from '../../../lib/fetch/tar-index.js'
 import { checkTarballStructure } from '../../../lib/policy/tarball-structure.js'
 
 let tmp: string
@@ -274,5 +274,13 @@ describe('indexTarball: inflating', () => {
       expect(ours).toBe(plain)
       expect(ours).toMatch(/length/)
     }
+  })
+})
+
+describe('declaredInflatedSize', () => {
+  it('reads the size a gzip trailer declares; other data is its own length', () => {
+    const raw = Buffer.alloc(123_456, 7)
+    expect(declaredInflatedSize(zlib.gzipSync(raw))).toBe(raw.length)
+    expect(declaredInflatedSize(raw)).toBe(raw.length)
   })
 })

@@ -1,8 +1,15 @@
 import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 
-import { integrityAgrees, pickIntegrity } from '../../../lib/fetch/verify.js'
+import { Budget } from '../../../lib/fetch/budget.js'
+import { storePaths } from '../../../lib/fetch/store.js'
+import { integrityAgrees, pickIntegrity, verifyEntry, type VerifyDeps } from '../../../lib/fetch/verify.js'
+import type { PlanEntry } from '../../../lib/types.js'
+import { integrityOf, makeTarball } from '../../fixtures/registry/tarball.js'
 
 const sri = (algo: string, data: string) => `${algo}-${crypto.createHash(algo).update(data).digest('base64')}`
 const A512 = sri('sha512', 'a')
@@ -71,5 +78,50 @@ describe('integrityAgrees', () => {
   it('is symmetric on these cases', () => {
     const cases: [string, string][] = [[A512, A512], [A512, B512], [A1, A512], [`${A1} ${A512}`, `${B1} ${A512}`]]
     for (const [a, b] of cases) expect(integrityAgrees(a, b)).toBe(integrityAgrees(b, a))
+  })
+})
+
+describe('verifyEntry and the tarball budget', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'si-verify-budget-'))
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
+
+  /** A `file:` entry (read from disk, no registry) with the integrity of `data`. */
+  function fileEntry (name: string, data: Buffer): PlanEntry {
+    fs.writeFileSync(path.join(tmp, `${name}.tgz`), data)
+    return {
+      location: `node_modules/${name}`, name, installName: name, version: '1.0.0', resolved: `file:${name}.tgz`,
+      integrity: integrityOf(data), source: 'file', dev: false, optional: false, devOptional: false, peer: false,
+      bundled: false, hasInstallScript: false, isRootDependency: true, dependencies: [],
+    } as PlanEntry
+  }
+  const deps = (budget: Budget): VerifyDeps => ({
+    options: { prefix: tmp, offline: false, npmFlat: {} } as any,
+    client: undefined as any,
+    packuments: undefined as any,
+    paths: storePaths(path.join(tmp, 'cache')),
+    registries: { registry: 'https://registry.example/', scopedRegistries: {}, defaultRegistry: 'https://registry.example/' } as any,
+    urls: new Map(),
+    budget,
+  })
+
+  it('a verified package holds its bytes in the budget until release()', async () => {
+    const budget = new Budget(1 << 30)
+    const outcome = await verifyEntry(fileEntry('good', makeTarball({ 'package.json': JSON.stringify({ name: 'good', version: '1.0.0' }) })), deps(budget))
+    expect(outcome.ok).toBe(true)
+    expect(budget.held).toBeGreaterThan(0)
+    if (outcome.ok) outcome.release()
+    expect(budget.held).toBe(0)
+  })
+
+  it('a refused package gives its bytes back at once: later large packages do not wait for it forever', async () => {
+    const budget = new Budget(1 << 30)
+    const noManifest = await verifyEntry(fileEntry('bare', makeTarball({ 'index.js': '1\n' })), deps(budget))
+    expect(noManifest.ok).toBe(false)
+    expect(noManifest.violations.map(v => v.code)).toEqual(['ESIMANIFEST'])
+    const escape = await verifyEntry(fileEntry('escape', makeTarball({ 'package.json': JSON.stringify({ name: 'escape', version: '1.0.0' }) }, [
+      { path: 'package/../../evil.js', type: 'file', content: 'x\n' },
+    ])), deps(budget))
+    expect(escape.ok).toBe(false)
+    expect(budget.held).toBe(0)
   })
 })
