@@ -173,14 +173,28 @@ export function storeMode (mode: number): number {
   return mode & 0o7777 & ~0o222
 }
 
-function toEntry (integrity: string, dir: string, index: StoreIndex): StoreEntry {
-  const byPath = new Map<string, FileRow>()
-  let hasNodeModules = false
-  for (const row of index.files) {
-    byPath.set(row[0], row)
-    if (!hasNodeModules && (row[0].startsWith('node_modules/') || row[0].includes('/node_modules/'))) hasNodeModules = true
+// byPath and hasNodeModules serve only a layout computed from Arborist's
+// tree: a write with a remembered layout never pays for them
+class Entry implements StoreEntry {
+  readonly filesDir: string
+  readonly origDir: string
+  #byPath?: Map<string, FileRow>
+  constructor (readonly integrity: string, readonly dir: string, readonly index: StoreIndex) {
+    this.filesDir = path.join(dir, FILES)
+    this.origDir = path.join(dir, ORIG)
   }
-  return { integrity, dir, filesDir: path.join(dir, FILES), origDir: path.join(dir, ORIG), index, byPath, hasNodeModules }
+
+  get byPath (): ReadonlyMap<string, FileRow> {
+    return (this.#byPath ??= new Map(this.index.files.map(row => [row[0], row])))
+  }
+
+  get hasNodeModules (): boolean {
+    return this.index.files.some(row => row[0].startsWith('node_modules/') || row[0].includes('/node_modules/'))
+  }
+}
+
+function toEntry (integrity: string, dir: string, index: StoreIndex): StoreEntry {
+  return new Entry(integrity, dir, index)
 }
 
 /**

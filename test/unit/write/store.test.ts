@@ -75,6 +75,8 @@ describe('content store: extraction', () => {
     expect(fs.readdirSync(path.dirname(entry.dir)).filter(n => !n.startsWith(path.basename(entry.dir)))).toEqual([])
     expect(fs.existsSync(path.join(tmp, 'escape.js'))).toBe(false)
     expect(entry.hasNodeModules).toBe(true)
+    expect([...entry.byPath.keys()].sort()).toEqual(files)
+    expect(entry.byPath.get('lib/a/b/c.js')).toBe(entry.index.files.find(r => r[0] === 'lib/a/b/c.js'))
   })
 
   it('gives npm\'s modes, makes bin targets (own and bundled) executable, and every file read-only', async () => {
