@@ -60,18 +60,18 @@ export function pickIntegrity (integrity: string): string {
 export async function verifyEntry (entry: PlanEntry, deps: VerifyDeps): Promise<VerifyOutcome> {
   // what the budget holds for this package goes back with release(), or now
   // when the package is refused or verifying it throws
-  const held = { letGo: (): void => {} }
+  const budgeted = { letGo: (): void => {} }
   try {
-    const outcome = await verify(entry, deps, held)
-    if (!outcome.ok) held.letGo()
+    const outcome = await verify(entry, deps, budgeted)
+    if (!outcome.ok) budgeted.letGo()
     return outcome
   } catch (err) {
-    held.letGo()
+    budgeted.letGo()
     throw err
   }
 }
 
-async function verify (entry: PlanEntry, deps: VerifyDeps, held: { letGo: () => void }): Promise<VerifyOutcome> {
+async function verify (entry: PlanEntry, deps: VerifyDeps, budgeted: { letGo: () => void }): Promise<VerifyOutcome> {
   const spec = `${entry.name}@${entry.version}`
   const refuse = (code: string, message: string, fix?: string): VerifyOutcome =>
     ({ ok: false, violations: [{ code, message, package: spec, path: entry.location, fix }] })
@@ -143,7 +143,7 @@ async function verify (entry: PlanEntry, deps: VerifyDeps, held: { letGo: () => 
   let index: TarIndex | undefined
   if (!listing) {
     // the tarball, the tar inflated from it and the files kept for the checks
-    if (deps.budget) held.letGo = await deps.budget.acquire(data!.length + declaredInflatedSize(data!))
+    if (deps.budget) budgeted.letGo = await deps.budget.acquire(data!.length + declaredInflatedSize(data!))
     try {
       index = indexTarball(data!)
     } catch (err) {
@@ -200,7 +200,7 @@ async function verify (entry: PlanEntry, deps: VerifyDeps, held: { letGo: () => 
     },
   }
   // after the checks: drop the bytes and contents (the store keeps the tarball)
-  const release = () => { bytes = undefined; index = undefined; held.letGo() }
+  const release = () => { bytes = undefined; index = undefined; budgeted.letGo() }
   return { ok: true, pkg, release, violations: [] }
 }
 

@@ -360,7 +360,6 @@ export class MaterializeWriter implements TreeWriter {
 
 // ------------------------------------------------------------------ helpers
 
-
 function excluded (job: FileJob, rel: string): boolean {
   for (const x of job.exclude) if (rel === x || rel.startsWith(x + '/')) return true
   return false

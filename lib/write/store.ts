@@ -107,7 +107,6 @@ export function entryIndex (root: string, integrity: string): StoreIndex | 'miss
   }
 }
 
-
 /** The entry folder of an integrity: `<root>/<algo>/<hex[0:2]>/<hex[2:4]>/<hex[4:]>`. */
 export function entryDir (root: string, integrity: string): string {
   const { algorithm, hex } = firstHash(integrity)
@@ -193,10 +192,6 @@ class Entry implements StoreEntry {
   }
 }
 
-function toEntry (integrity: string, dir: string, index: StoreIndex): StoreEntry {
-  return new Entry(integrity, dir, index)
-}
-
 /**
  * Makes sure every integrity has a complete, unchanged entry: reuses checked
  * entries, extracts missing or changed ones (bounded concurrency) from the
@@ -224,7 +219,7 @@ export async function ensureEntries (root: string, tarballs: string, integrities
     }
     const problem = entryProblem(dir, index, !opts.filesCheckedElsewhere)
     if (!problem) {
-      entries.set(integrity, toEntry(integrity, dir, index as StoreIndex)) // an unreadable index is a problem
+      entries.set(integrity, new Entry(integrity, dir, index as StoreIndex)) // an unreadable index is a problem
       reused++
       continue
     }
@@ -335,11 +330,11 @@ export async function buildEntry (root: string, integrity: string, data: Buffer)
       // another process put the same entry in place first: use it if sound
       fs.rmSync(tmp, { recursive: true, force: true })
       const theirs = readIndex(dir, integrity)
-      if (theirs !== 'missing' && theirs !== 'bad' && checkEntryFiles(dir, theirs) === undefined) return toEntry(integrity, dir, theirs)
+      if (theirs !== 'missing' && theirs !== 'bad' && checkEntryFiles(dir, theirs) === undefined) return new Entry(integrity, dir, theirs)
       removeEntry(dir)
       return buildEntry(root, integrity, data)
     }
-    return toEntry(integrity, dir, index)
+    return new Entry(integrity, dir, index)
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true })
     throw err

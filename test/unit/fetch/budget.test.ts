@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { Budget } from '../../../lib/fetch/budget.js'
+import { turn as tick } from '../../../lib/fetch/pool.js'
 
-const tick = () => new Promise(resolve => setImmediate(resolve))
-
-/** An acquire in flight: `release` is set once it is granted. */
-function asking (b: Budget, n: number): { release?: () => void } {
+/** Asks for `n` while `hold` is held: it waits, is granted once `hold` is released, and then `held` is held in all. */
+async function waitsFor (b: Budget, hold: () => void, n: number, held: number): Promise<void> {
   const probe: { release?: () => void } = {}
   void b.acquire(n).then(r => { probe.release = r })
-  return probe
+  await tick()
+  expect(probe.release).toBeUndefined()
+  hold()
+  await tick()
+  expect(probe.release).toBeDefined()
+  expect(b.held).toBe(held)
 }
 
 describe('Budget', () => {
@@ -23,26 +27,12 @@ describe('Budget', () => {
 
   it('large requests share the limit; one that does not fit waits for a release', async () => {
     const b = new Budget(100, 10)
-    const a = await b.acquire(60)
-    const second = asking(b, 50)
-    await tick()
-    expect(second.release).toBeUndefined()
-    a()
-    await tick()
-    expect(second.release).toBeDefined()
-    expect(b.held).toBe(50)
+    await waitsFor(b, await b.acquire(60), 50, 50)
   })
 
   it('a request larger than the limit runs alone, once nothing else is held', async () => {
     const b = new Budget(100, 10)
-    const a = await b.acquire(20)
-    const huge = asking(b, 500)
-    await tick()
-    expect(huge.release).toBeUndefined()
-    a()
-    await tick()
-    expect(huge.release).toBeDefined()
-    expect(b.held).toBe(500)
+    await waitsFor(b, await b.acquire(20), 500, 500)
   })
 
   it('first come, first served: a waiting large request is not passed by later ones', async () => {
@@ -74,12 +64,6 @@ describe('Budget', () => {
     const b = new Budget(2)
     const first = await b.acquire(1)
     await b.acquire(1)
-    const third = asking(b, 1)
-    await tick()
-    expect(third.release).toBeUndefined()
-    first()
-    await tick()
-    expect(third.release).toBeDefined()
-    expect(b.held).toBe(2)
+    await waitsFor(b, first, 1, 2)
   })
 })
