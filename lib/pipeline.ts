@@ -180,7 +180,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       side: hooks.side,
     }
     const checks = hooks.checks
-    const held = writer?.holds ? (integrity: string) => writer.holds!(integrity, options) : undefined
+    const held = writer?.holds ? (integrity: string) => writer.holds!(integrity, options, loaded.listings?.[integrity]) : undefined
     const evidence = new Map<string, PackageEvidence>()
     const verified = new Map<string, VerifiedPackage>()
     const violations: Violation[] = []
@@ -324,7 +324,7 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
       staged = undefined
       await time('write', () => s ? s.commit() : hooks.writer!.write({ options, loaded, verified, paths, save: options.command === 'install', stageRecord: hooks.stageRecord }))
       final.wrote = true
-      if (loaded.remember && hooks.writer.layout) await loaded.remember(hooks.writer.layout)
+      if (loaded.remember && hooks.writer.layout) await loaded.remember(hooks.writer.layout, hooks.writer.listings?.())
       notes.push(...(hooks.writer.notes ?? []))
       for (const [step, ms] of Object.entries(hooks.writer.timings ?? {})) timings[`write:${step}`] = ms
     }

@@ -50,7 +50,7 @@ export interface JobTypes {
   'record:write': { payload: RecordWriteJob, result: RecordJobResult }
   'tuf:target': { payload: TufTargetJob, result: TufTarget | undefined }
   /** the content store's entries checked against their indexes (lib/write/store.ts checkStoredEntries) */
-  'store:check': { payload: { root: string, integrities: readonly string[] }, result: EntryProblem[] }
+  'store:check': { payload: { root: string, integrities: readonly string[], expected?: Readonly<Record<string, string>> }, result: EntryProblem[] }
   /** a verified tarball's entry built in the content store (lib/write/store.ts extractEntry) */
   'store:extract': { payload: { root: string, tarballs: string, integrity: string }, result: void }
 }
@@ -98,9 +98,9 @@ export function createJobs (): Jobs {
       }
       return { written, diff }
     },
-    async 'store:check' ({ root, integrities }) {
+    async 'store:check' ({ root, integrities, expected }) {
       const { checkStoredEntries } = await import('../write/store.js')
-      return checkStoredEntries(root, integrities)
+      return checkStoredEntries(root, integrities, expected)
     },
     async 'store:extract' ({ root, tarballs, integrity }) {
       const done = await extractions.acquire(1)

@@ -9,11 +9,14 @@ import path from 'node:path'
 import { writeCacheFile } from '../cache-file.js'
 import type { Options } from '../options.js'
 import type { Plan } from '../types.js'
+import { validListing, type KnownListing } from '../write/store.js'
 import { LAYOUT_VERSION, validLayout, type TreeLayout } from '../write/tree-layout.js'
 
 export interface CachedPlan {
   readonly plan: Plan
   readonly layout?: TreeLayout
+  /** the listing of each store entry the layout uses, by integrity (see lib/write/store.ts listedEntry) */
+  readonly listings?: Readonly<Record<string, KnownListing>>
 }
 
 /** The options, beyond the lockfile's tree options, that change the plan or the layout. */
@@ -37,7 +40,9 @@ export function readCachedPlan (file: string, options: Options): CachedPlan | un
   const plan = doc?.plan
   if (!plan || plan.root !== options.prefix || !Array.isArray(plan.entries) || !Array.isArray(plan.workspaces)) return undefined
   if (doc.layout !== undefined && !validLayout(doc.layout)) return undefined
-  return { plan, layout: doc.layout }
+  // listings in a bad shape are only left unused: the entries' indexes are read instead
+  const listings = doc.listings && typeof doc.listings === 'object' && Object.values(doc.listings).every(validListing) ? doc.listings : undefined
+  return { plan, layout: doc.layout, listings }
 }
 
 export async function writeCachedPlan (file: string, value: CachedPlan): Promise<void> {

@@ -11,6 +11,7 @@ import type { Plan, PlanEntry } from '../types.js'
 import { cachedPlanFile, readCachedPlan, writeCachedPlan } from './cached.js'
 import { classifySource } from './classify.js'
 import type { TreeLayout } from '../write/tree-layout.js'
+import type { KnownListing } from '../write/store.js'
 
 const require = createRequire(import.meta.url)
 // Arborist loads only when a tree has to be built: a warm `ci` reuses the cached plan
@@ -24,10 +25,12 @@ export interface LoadedPlan {
   arborist?: any
   /** the writer's layout of the last `ci` of this same lockfile, when the plan came from the cache */
   layout?: TreeLayout
+  /** with that layout: the listing of each store entry it uses, by integrity (so the entries' indexes need not be read here) */
+  listings?: Readonly<Record<string, KnownListing>>
   /** lockfile messages for ci (e.g. nothing to install) */
   lockfilePresent: boolean
-  /** keeps the plan and the writer's layout for the next `ci` of the same inputs */
-  remember?: (layout: TreeLayout) => Promise<void>
+  /** keeps the plan and the writer's layout (with its entries' listings) for the next `ci` of the same inputs */
+  remember?: (layout: TreeLayout, listings?: Readonly<Record<string, KnownListing>>) => Promise<void>
 }
 
 export function arboristOptions (options: Options): Record<string, any> {
@@ -133,13 +136,15 @@ export async function loadPlan (options: Options, request: { mode: 'lockfile' | 
     const marker = lockRead && syncMarker(options, pkgRead.value, pkgRead.text, lockRead.text)
     const planFile = marker && cachedPlanFile(options, marker)
     const remember = planFile && options.command === 'ci'
-      ? (plan: Plan) => (layout: TreeLayout) => writeCachedPlan(planFile, { plan, layout })
+      ? (plan: Plan) => (layout: TreeLayout, listings?: Readonly<Record<string, KnownListing>>) => writeCachedPlan(planFile, { plan, layout, listings })
       : undefined
     if (marker && fs.existsSync(marker)) {
       const cached = planFile ? readCachedPlan(planFile, options) : undefined
       // ci needs the layout too; verify only the plan
       if (cached && (cached.layout || options.command === 'verify')) {
-        return { plan: cached.plan, layout: options.command === 'ci' ? cached.layout : undefined, lockfilePresent: true }
+        return options.command === 'ci'
+          ? { plan: cached.plan, layout: cached.layout, listings: cached.listings, lockfilePresent: true }
+          : { plan: cached.plan, lockfilePresent: true }
       }
       const arb = arborist(arbOpts)
       await buildIdeal(arb, {}).catch((err: unknown) => { throw lockfileUnreadable(err, prefix, lockName) })

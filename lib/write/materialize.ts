@@ -25,7 +25,7 @@ import { storePaths } from '../fetch/store.js'
 import { installedNodes } from '../plan/load.js'
 import type { RunNote } from '../types.js'
 import { createImporter, type FileImporter, type ImportKind } from './import-file.js'
-import { buildEntry, checkStoredEntries, contentStoreRoot, ensureEntries, entryIndex, execMode, repairEntry, type EnsureResult, type EntryProblem, type StoreEntry, type StoreEvent, type StoreIndex } from './store.js'
+import { buildEntry, checkStoredEntries, contentStoreRoot, ensureEntries, entryIndex, execMode, hasEntry, knownListing, listedEntry, repairEntry, type EnsureResult, type EntryFiles, type EntryProblem, type KnownListing, type StoreEntry, type StoreEvent, type StoreIndex } from './store.js'
 import { recoverSwap, StagedSwap } from './swap.js'
 import { dirsOf, layoutFromTree, StagingLayout, type TreeLayout } from './tree-layout.js'
 import type { StagedWrite, TreeWriter, WriteInput } from './writer.js'
@@ -54,7 +54,7 @@ export interface MaterializeWriterOptions {
    * run's side thread; without it checkAhead() does nothing and every write
    * checks the entries it uses itself
    */
-  checker?: (root: string, integrities: readonly string[]) => Promise<EntryProblem[]>
+  checker?: (root: string, integrities: readonly string[], expected?: Readonly<Record<string, string>>) => Promise<EntryProblem[]>
   /**
    * builds a store entry from the verified tarball store (store.ts
    * extractEntry) elsewhere, e.g. on the run's side thread; without it keep()
@@ -65,7 +65,7 @@ export interface MaterializeWriterOptions {
 
 /** A node whose files come from a store entry. */
 interface FileJob {
-  entry: StoreEntry
+  entry: EntryFiles
   /** final absolute folder */
   final: string
   /** folder in staging */
@@ -89,6 +89,10 @@ export class MaterializeWriter implements TreeWriter {
   private swap?: StagedSwap
   /** indexes read by holds(), used once by the next write */
   readonly #indexes = new Map<string, StoreIndex>()
+  /** remembered listings holds() took instead of reading indexes; checked ahead against their digests */
+  readonly #listed = new Map<string, KnownListing>()
+  /** the entries of the last write, for listings() */
+  #entries?: ReadonlyMap<string, EntryFiles>
   /** extractions keep() handed to the extractor; write() waits for them */
   readonly #kept = new Map<string, Promise<void>>()
   /** checkAhead()'s check, for the next write with `checkedAhead` */
@@ -120,15 +124,40 @@ export class MaterializeWriter implements TreeWriter {
 
   checkAhead (integrities: readonly string[], options: Options): void {
     if (!this.opts.checker) return
-    this.#ahead = this.opts.checker(contentStoreRoot(options.cache), integrities)
+    this.#ahead = this.opts.checker(contentStoreRoot(options.cache), integrities, this.#expected())
     this.#ahead.catch(() => {}) // the write checks the entries itself then
   }
 
-  holds (integrity: string, options: Options): boolean {
+  #expected (): Record<string, string> | undefined {
+    if (!this.#listed.size) return undefined
+    const out: Record<string, string> = {}
+    for (const [integrity, l] of this.#listed) out[integrity] = l.digest
+    return out
+  }
+
+  /**
+   * With a remembered listing of the entry (and a checker to compare it with
+   * the entry's index before anything is linked), only the index's presence
+   * is looked at: no index is read or parsed on this thread.
+   */
+  holds (integrity: string, options: Options, known?: KnownListing): boolean {
+    if (known && this.opts.checker) {
+      if (!hasEntry(contentStoreRoot(options.cache), integrity)) return false
+      this.#listed.set(integrity, known)
+      return true
+    }
     const index = entryIndex(contentStoreRoot(options.cache), integrity)
     if (typeof index !== 'object') return false
     this.#indexes.set(integrity, index)
     return true
+  }
+
+  /** The listings of the entries the last write used, to remember with its layout. */
+  listings (): Record<string, KnownListing> | undefined {
+    if (!this.#entries) return undefined
+    const out: Record<string, KnownListing> = {}
+    for (const [integrity, entry] of this.#entries) out[integrity] = knownListing(entry.listing)
+    return out
   }
 
   /** Resolves when the previous trees of the last write are removed. Await before exit (or before releasing the lock). */
@@ -162,6 +191,7 @@ export class MaterializeWriter implements TreeWriter {
     this.notes = []
     this.events = []
     this.layout = undefined
+    this.#entries = undefined
     const timings: Record<string, number> = {}
     let t = performance.now()
     const lap = (name: string) => { const now = performance.now(); timings[name] = now - t; t = now }
@@ -172,11 +202,16 @@ export class MaterializeWriter implements TreeWriter {
     // here, or by checkAhead() while this thread makes the folders below)
     const ahead = input.checkedAhead ? this.#ahead : undefined
     this.#ahead = undefined
+    // listed entries are used only under the check that compares them (ahead)
+    // and only with the remembered layout they were remembered with
+    const listed = ahead && loaded.layout ? new Map(this.#listed) : new Map<string, KnownListing>()
+    const expected = listed.size ? this.#expected() : undefined
+    this.#listed.clear()
     let ensured: EnsureResult
     try {
       await Promise.all(this.#kept.values())
       this.#kept.clear()
-      ensured = await ensureEntries(storeRoot, paths.store, [...verified.values()].map(p => p.integrity), {
+      ensured = await ensureEntries(storeRoot, paths.store, [...verified.values()].map(p => p.integrity).filter(i => !listed.has(i)), {
         concurrency: this.opts.concurrency,
         known: this.#indexes,
         filesCheckedElsewhere: ahead !== undefined,
@@ -186,6 +221,9 @@ export class MaterializeWriter implements TreeWriter {
     } finally {
       this.#indexes.clear()
     }
+    const entries = new Map<string, EntryFiles>(ensured.entries)
+    for (const [integrity, listing] of listed) entries.set(integrity, listedEntry(storeRoot, integrity, listing))
+    ensured.reused += listed.size
     for (const ev of ensured.events) this.storeEvent(ev)
     lap('store')
 
@@ -213,24 +251,15 @@ export class MaterializeWriter implements TreeWriter {
     const staging = new StagingLayout(prefix)
     const jobs: FileJob[] = layout.files.map(f => {
       const final = abs(f.path)
-      return { entry: ensured.entries.get(f.integrity)!, final, staged: staging.staged(final), exclude: f.exclude, fixed: new Set(f.fixed) }
+      return { entry: entries.get(f.integrity)!, final, staged: staging.staged(final), exclude: f.exclude, fixed: new Set(f.fixed) }
     })
     const linkJobs: SymlinkJob[] = layout.links.map(l => ({ staged: staging.staged(abs(l.path)), target: l.target }))
     const bins: SymlinkJob[] = layout.bins.map(b => ({ staged: staging.staged(abs(b.path)), target: b.target }))
 
     // ---- the folders, computed once: one mkdir each, parents first
-    const dirSet = new Set<string>()
-    const addParents = (p: string): void => {
-      for (let d = p; !staging.isStagingRoot(d) && !dirSet.has(d); d = path.dirname(d)) dirSet.add(d)
-    }
-    for (const job of jobs) {
-      addParents(job.staged)
-      for (const rel of dirsOf(job.entry)) if (!excluded(job, rel)) dirSet.add(job.staged + '/' + rel)
-    }
-    for (const l of linkJobs) addParents(path.dirname(l.staged))
-    for (const b of bins) addParents(path.dirname(b.staged))
     const recordDir = options.record.enabled && staging.hasRoot(prefix) ? path.join(staging.stagingOf(prefix), '.safe-install') : undefined
-    if (recordDir) dirSet.add(recordDir)
+    const folders = () => folderSet(staging, jobs, [...linkJobs, ...bins], recordDir)
+    const dirSet = folders()
     const dirs = [...dirSet].sort()
 
     // the swap covers the root, every workspace, and every other folder getting a node_modules
@@ -258,17 +287,20 @@ export class MaterializeWriter implements TreeWriter {
       recordStaged?.catch(() => {}) // awaited by commit(); an abort leaves it unheard
       if (ahead) {
         // nothing is linked from an entry before its files are known unchanged
-        const reused = [...ensured.entries.keys()].filter(i => !ensured.fresh.has(i))
-        const problems = await ahead.catch(() => checkStoredEntries(storeRoot, reused))
+        const reused = [...entries.keys()].filter(i => !ensured.fresh.has(i))
+        const problems = await ahead.catch(() => checkStoredEntries(storeRoot, reused, expected))
         for (const [integrity, kind, detail] of problems) {
-          if (ensured.fresh.has(integrity) || !ensured.entries.has(integrity)) continue
+          if (ensured.fresh.has(integrity) || !entries.has(integrity)) continue
           const entry = await repairEntry(storeRoot, paths.store, integrity)
-          ensured.entries.set(integrity, entry)
+          entries.set(integrity, entry)
           ensured.reused--
           ensured.extracted++
           for (const job of jobs) if (job.entry.integrity === integrity) job.entry = entry
           this.storeEvent({ integrity, kind, detail })
         }
+        // the folders were made from the entries as they were listed: one
+        // extracted again may have others (nothing is linked yet: all are empty)
+        if (problems.length) reconcileFolders(dirSet, folders())
         lap('check')
       }
       let sinceTurn = 0
@@ -322,6 +354,7 @@ export class MaterializeWriter implements TreeWriter {
           await swap.rollback().catch(() => {})
           throw writeError(err, true)
         }
+        this.#entries = entries
         this.finish(swap, layout, staging, prefix, abs, lap)
         if (input.save) {
           await saveIdealTree(loaded.arborist)
@@ -360,6 +393,27 @@ export class MaterializeWriter implements TreeWriter {
 
 // ------------------------------------------------------------------ helpers
 
+/** Every staged folder the jobs, symlinks and the record need, parents included. */
+function folderSet (staging: StagingLayout, jobs: readonly FileJob[], symlinks: readonly SymlinkJob[], recordDir: string | undefined): Set<string> {
+  const dirSet = new Set<string>()
+  const addParents = (p: string): void => {
+    for (let d = p; !staging.isStagingRoot(d) && !dirSet.has(d); d = path.dirname(d)) dirSet.add(d)
+  }
+  for (const job of jobs) {
+    addParents(job.staged)
+    for (const rel of dirsOf(job.entry)) if (!excluded(job, rel)) dirSet.add(job.staged + '/' + rel)
+  }
+  for (const l of symlinks) addParents(path.dirname(l.staged))
+  if (recordDir) dirSet.add(recordDir)
+  return dirSet
+}
+
+/** Makes the folders of `wanted` that are not made yet and removes the made ones no longer wanted (deepest first). */
+function reconcileFolders (made: Set<string>, wanted: Set<string>): void {
+  for (const d of [...made].filter(d => !wanted.has(d)).sort().reverse()) fs.rmdirSync(d)
+  for (const d of [...wanted].filter(d => !made.has(d)).sort()) fs.mkdirSync(d)
+}
+
 function excluded (job: FileJob, rel: string): boolean {
   for (const x of job.exclude) if (rel === x || rel.startsWith(x + '/')) return true
   return false
@@ -371,20 +425,23 @@ function importFiles (job: FileJob, importer: FileImporter): number {
   const src = entry.filesDir + '/'
   const dst = staged + '/'
   const exe = execMode()
+  const { paths, modes, fixes } = entry.listing
+  // by position: the few bin targets the store made executable
+  const storeFixes = fixes.length ? new Map(fixes.map(f => [f[0], f])) : undefined
   let n = 0
-  for (const row of entry.index.files) {
-    const rel = row[0]
+  for (let i = 0; i < paths.length; i++) {
+    const rel = paths[i]
     if (job.exclude.length && excluded(job, rel)) continue
     n++
-    const storeFixed = row[5] !== undefined
+    const storeFixed = storeFixes?.get(i)
     const npmFixed = fixed.has(rel)
-    if (storeFixed === npmFixed) {
+    if ((storeFixed !== undefined) === npmFixed) {
       // linked even for packages with install scripts: scripts never run here, and
       // `safe-install rebuild` makes a package's files private copies before its scripts run
-      importer.import(src + rel, dst + rel, row[4])
+      importer.import(src + rel, dst + rel, modes[i])
     } else if (storeFixed) {
       // the store made this bin target executable, but no bin links to it here
-      const [mode, hasOrig] = row[5] as [number, 0 | 1]
+      const [, mode, hasOrig] = storeFixed
       importer.copy(hasOrig ? entry.origDir + '/' + rel : src + rel, dst + rel, mode)
     } else {
       // a bin here (the lockfile's bin field) that the package's own manifest does not name

@@ -61,7 +61,26 @@ export interface StoreIndex {
   orig: FileRow[]
 }
 
-export interface StoreEntry {
+/**
+ * What linking an entry's files needs of its index, without the stamps:
+ * the paths (posix, relative to package/), each file's npm mode, and the
+ * bin targets the store fixed, as [position in paths, mode as extracted,
+ * 1 if orig/ holds the bytes as extracted]. Columns, so that a remembered
+ * listing parses fast.
+ */
+export interface Listing {
+  readonly paths: readonly string[]
+  readonly modes: readonly number[]
+  readonly fixes: ReadonlyArray<readonly [number, number, 0 | 1]>
+}
+
+/** A listing with the digest the store check compares against the entry's own index. */
+export interface KnownListing extends Listing {
+  readonly digest: string
+}
+
+/** An entry's folders and files, as far as linking them goes. */
+export interface EntryFiles {
   readonly integrity: string
   /** entry folder */
   readonly dir: string
@@ -69,6 +88,10 @@ export interface StoreEntry {
   readonly filesDir: string
   /** `<dir>/orig` */
   readonly origDir: string
+  readonly listing: Listing
+}
+
+export interface StoreEntry extends EntryFiles {
   readonly index: StoreIndex
   /** path -> row */
   readonly byPath: ReadonlyMap<string, FileRow>
@@ -110,10 +133,19 @@ export function entryIndex (root: string, integrity: string): StoreIndex | 'miss
 /** The entry folder of an integrity: `<root>/<algo>/<hex[0:2]>/<hex[2:4]>/<hex[4:]>`. */
 export function entryDir (root: string, integrity: string): string {
   const { algorithm, hex } = firstHash(integrity)
-  return path.join(root, algorithm, hex.slice(0, 2), hex.slice(2, 4), hex.slice(4))
+  // the parts have no separators: path.join's normalizing is needed for the root only, once
+  if (root !== joined.root) joined = { root, base: path.join(root, '.').replace(/[\\/]+$/, '') }
+  const sep = path.sep
+  return `${joined.base}${sep}${algorithm}${sep}${hex.slice(0, 2)}${sep}${hex.slice(2, 4)}${sep}${hex.slice(4)}`
 }
+let joined = { root: '', base: '' }
 
-function firstHash (integrity: string): { algorithm: string, hex: string } {
+/** One hash, as every registry lockfile entry has it: what ssri.parse would pick, without its cost (twice per package per run). */
+const SINGLE_HASH = /^(sha1|sha256|sha384|sha512)-([A-Za-z0-9+/]+={0,2})$/
+
+export function firstHash (integrity: string): { algorithm: string, hex: string } {
+  const single = SINGLE_HASH.exec(integrity)
+  if (single) return { algorithm: single[1], hex: Buffer.from(single[2], 'base64').toString('hex') }
   const parsed: any = ssri.parse(integrity)
   const algo = parsed && Object.keys(parsed).length ? parsed.pickAlgorithm() : undefined
   const hash = algo ? parsed[algo][0] : undefined
@@ -131,7 +163,7 @@ export function execMode (): number {
 function readIndex (dir: string, integrity: string): StoreIndex | 'missing' | 'bad' {
   let text: string
   try {
-    text = fs.readFileSync(path.join(dir, INDEX), 'utf8')
+    text = fs.readFileSync(dir + path.sep + INDEX, 'utf8')
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'bad'
   }
@@ -172,15 +204,73 @@ export function storeMode (mode: number): number {
   return mode & 0o7777 & ~0o222
 }
 
+export function listingOf (index: StoreIndex): Listing {
+  const paths: string[] = []
+  const modes: number[] = []
+  const fixes: Array<[number, number, 0 | 1]> = []
+  for (const row of index.files) {
+    if (row[5] !== undefined) fixes.push([paths.length, row[5][0], row[5][1]])
+    paths.push(row[0])
+    modes.push(row[4])
+  }
+  return { paths, modes, fixes }
+}
+
+/** Names a listing's content: equal digests, equal paths, modes and fixes. */
+export function listingDigest (listing: Listing): string {
+  return crypto.createHash('sha256').update(JSON.stringify([listing.paths, listing.modes, listing.fixes])).digest('base64')
+}
+
+export function knownListing (listing: Listing): KnownListing {
+  return { paths: listing.paths, modes: listing.modes, fixes: listing.fixes, digest: listingDigest(listing) }
+}
+
+/** A remembered listing is plain JSON from the cache: its shape is checked before use. */
+export function validListing (x: any): x is KnownListing {
+  if (!x || typeof x.digest !== 'string' || !Array.isArray(x.paths) || !Array.isArray(x.modes) || !Array.isArray(x.fixes)) return false
+  const n = x.paths.length
+  return x.modes.length === n && x.paths.every((p: unknown) => typeof p === 'string') && x.modes.every(Number.isInteger) &&
+    x.fixes.every((f: any) => Array.isArray(f) && Number.isInteger(f[0]) && f[0] >= 0 && f[0] < n && Number.isInteger(f[1]) && (f[2] === 0 || f[2] === 1))
+}
+
+function filesDirOf (dir: string): string {
+  // dir comes from entryDir (normalized): joined without path.join, once per package per run
+  return dir + path.sep + FILES
+}
+
+function origDirOf (dir: string): string {
+  return dir + path.sep + ORIG
+}
+
+/**
+ * An entry known by its remembered listing, its index not read: its files
+ * must go through a store check with the listing's digest (checkStoredEntries)
+ * before anything is linked from it.
+ */
+export function listedEntry (root: string, integrity: string, listing: Listing): EntryFiles {
+  const dir = entryDir(root, integrity)
+  return { integrity, dir, filesDir: filesDirOf(dir), origDir: origDirOf(dir), listing }
+}
+
+/** True when the entry of `integrity` has an index (is complete); nothing is read. */
+export function hasEntry (root: string, integrity: string): boolean {
+  return fs.existsSync(entryDir(root, integrity) + path.sep + INDEX)
+}
+
 // byPath and hasNodeModules serve only a layout computed from Arborist's
 // tree: a write with a remembered layout never pays for them
 class Entry implements StoreEntry {
   readonly filesDir: string
   readonly origDir: string
   #byPath?: Map<string, FileRow>
+  #listing?: Listing
   constructor (readonly integrity: string, readonly dir: string, readonly index: StoreIndex) {
-    this.filesDir = path.join(dir, FILES)
-    this.origDir = path.join(dir, ORIG)
+    this.filesDir = filesDirOf(dir)
+    this.origDir = origDirOf(dir)
+  }
+
+  get listing (): Listing {
+    return (this.#listing ??= listingOf(this.index))
   }
 
   get byPath (): ReadonlyMap<string, FileRow> {
@@ -240,17 +330,26 @@ export type EntryProblem = [string, StoreEvent['kind'], string]
 /**
  * Checks the files of the complete entries among `integrities` against their
  * indexes, as ensureEntries does, and says which do not hold. Entries that
- * are missing are not reported (ensureEntries extracts them). Reads only:
- * it may run on another thread than the write.
+ * are missing are not reported (ensureEntries extracts them), unless a
+ * listing of theirs is `expected` (listedEntry): then a missing index, or an
+ * index whose listing has another digest, is reported too. Reads only: it may
+ * run on another thread than the write.
  */
-export function checkStoredEntries (root: string, integrities: readonly string[]): EntryProblem[] {
+export function checkStoredEntries (root: string, integrities: readonly string[], expected?: Readonly<Record<string, string>>): EntryProblem[] {
   const out: EntryProblem[] = []
   for (const integrity of new Set(integrities)) {
     const dir = entryDir(root, integrity)
     const index = readIndex(dir, integrity)
-    if (index === 'missing') continue
+    const digest = expected?.[integrity]
+    if (index === 'missing') {
+      if (digest !== undefined) out.push([integrity, 'changed', `${INDEX}: missing`])
+      continue
+    }
     const problem = entryProblem(dir, index, true)
     if (problem) out.push([integrity, ...problem])
+    else if (digest !== undefined && listingDigest(listingOf(index as StoreIndex)) !== digest) {
+      out.push([integrity, 'changed', 'files differ from the remembered listing'])
+    }
   }
   return out
 }

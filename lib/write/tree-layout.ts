@@ -6,12 +6,13 @@ import path from 'node:path'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import { SafeInstallError } from '../errors.js'
-import type { StoreEntry } from './store.js'
+import type { EntryFiles, StoreEntry } from './store.js'
 import { STAGING } from './swap.js'
 
 const require = createRequire(import.meta.url)
 
-export const LAYOUT_VERSION = 1
+// 2: remembered with the listings of the entries it uses (a plan cached by 1 has none, and would never get them)
+export const LAYOUT_VERSION = 2
 
 /** One package folder filled from a store entry. */
 export interface LayoutFiles {
@@ -82,16 +83,16 @@ function toPosix (p: string): string {
   return path.sep === '/' ? p : p.split(path.sep).join('/')
 }
 
-const dirCache = new WeakMap<StoreEntry, Set<string>>()
+const dirCache = new WeakMap<EntryFiles, Set<string>>()
 /** Every folder of an entry (relative, posix), parents included. */
-export function dirsOf (entry: StoreEntry): Set<string> {
+export function dirsOf (entry: EntryFiles): Set<string> {
   let dirs = dirCache.get(entry)
   if (!dirs) {
     dirs = new Set<string>()
-    for (const row of entry.index.files) {
-      let i = row[0].lastIndexOf('/')
+    for (const p of entry.listing.paths) {
+      let i = p.lastIndexOf('/')
       while (i > 0) {
-        const d = row[0].slice(0, i)
+        const d = p.slice(0, i)
         if (dirs.has(d)) break
         dirs.add(d)
         i = d.lastIndexOf('/')

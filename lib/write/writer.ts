@@ -6,6 +6,7 @@ import type { Options } from '../options.js'
 import type { RunNote, VerifiedPackage } from '../types.js'
 import type { StorePaths } from '../fetch/store.js'
 import type { TreeLayout } from './tree-layout.js'
+import type { KnownListing } from './store.js'
 
 export interface WriteInput {
   readonly options: Options
@@ -42,7 +43,7 @@ export interface TreeWriter {
    * bytes verified in an earlier run and checked unchanged before they are
    * used; the fetch step then need not read the tarball again.
    */
-  holds? (integrity: string, options: Options): boolean
+  holds? (integrity: string, options: Options, known?: KnownListing): boolean
   /**
    * Takes a package's bytes as soon as they are verified against the lockfile
    * (while others are still being fetched), e.g. to extract them into a
@@ -67,6 +68,8 @@ export interface TreeWriter {
   readonly timings?: Readonly<Record<string, number>>
   /** what the last write laid out, when the writer can reuse it for the same lockfile (see LoadedPlan.remember) */
   readonly layout?: TreeLayout
+  /** the listing of each store entry that layout uses, remembered with it: a later holds() gets it back as `known` */
+  listings? (): Record<string, KnownListing> | undefined
   /** What the last write wants the user told (store entries repaired, copy fallback). */
   readonly notes?: readonly RunNote[]
   /** Resolves when background clean-up of the old tree is done (before the lock is released). */

@@ -7,7 +7,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { diffTrees, snapshotTree } from '../../helpers/tree.js'
 import { setup, type Setup } from '../helpers.js'
-import { contentStoreRoot } from '../../../lib/write/store.js'
+import { contentStoreRoot, entryDir, knownListing, validListing } from '../../../lib/write/store.js'
 
 let s: Setup | undefined
 afterEach(async () => { await s?.cleanup(); s = undefined })
@@ -42,6 +42,11 @@ describe('warm ci: cached plan and replayed verdicts', { timeout: SLOW }, () => 
     const first = tree(s.nodeModules)
     expect(first.get('node_modules/.bin/acme-tool') ?? first.get('.bin/acme-tool')).toBe('symlink ../@acme/tool/cli.js')
     expect(plans(cache)).toHaveLength(1)
+    // the layout is remembered with a listing of every store entry it uses: a replay reads no entry index on the main thread
+    const doc = JSON.parse(fs.readFileSync(path.join(cache, '_safe-install', 'plans', plans(cache)[0]), 'utf8'))
+    const used = new Set<string>(doc.layout.files.map((f: any) => f.integrity))
+    expect(Object.keys(doc.listings).sort()).toEqual([...used].sort())
+    for (const l of Object.values(doc.listings)) expect(validListing(l)).toBe(true)
 
     fs.rmSync(s.nodeModules, { recursive: true })
     s.registry.requests.length = 0
@@ -101,6 +106,51 @@ describe('warm ci: cached plan and replayed verdicts', { timeout: SLOW }, () => 
     const stale = await s.siJson(['ci'])
     expect(stale.code).toBe(2)
     expect(stale.report.error.code).toBe('ESILOCKSYNC')
+  })
+})
+
+describe('warm ci: remembered listings of the store entries', { timeout: SLOW }, () => {
+  it('one that no longer matches its entry is found by the store check: extracted again, the folders made from the listing undone, the tree the same', async () => {
+    s = await setup([
+      { name: 'leaf', version: '1.0.0', files: { 'index.js': 'module.exports = 1\n', 'lib/a.js': 'a\n' } },
+      { name: 'mid', version: '1.0.0', manifest: { dependencies: { leaf: '1.0.0' } } },
+    ], { dependencies: { mid: '1.0.0' } })
+    expect((await s.siJson(['ci'])).code).toBe(0)
+    const first = tree(s.nodeModules)
+
+    // remembered from an extraction with other files (another version of safe-install, say)
+    const planPath = path.join(s.project.cache, '_safe-install', 'plans', plans(s.project.cache)[0])
+    const doc = JSON.parse(fs.readFileSync(planPath, 'utf8'))
+    const leaf = doc.layout.files.find((f: any) => f.location === 'node_modules/leaf').integrity
+    const l = doc.listings[leaf]
+    doc.listings[leaf] = knownListing({ ...l, paths: [...l.paths, 'ghost/deep/extra.js'], modes: [...l.modes, 0o644] })
+    fs.writeFileSync(planPath, JSON.stringify(doc))
+
+    fs.rmSync(s.nodeModules, { recursive: true })
+    const r = await s.siJson(['ci'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.report.replayed).toBe(true)
+    expect(r.report.notes.some((n: any) => n.check === 'write' && /files differ from the remembered listing/.test(n.message))).toBe(true)
+    // no ghost/ folder left behind: the tree is npm's
+    expect(diffTrees(first, tree(s.nodeModules))).toEqual([])
+  })
+
+  it('an entry whose index is gone is not held: the run verifies afresh instead of replaying', async () => {
+    s = await setup([
+      { name: 'leaf', version: '1.0.0' },
+      { name: 'mid', version: '1.0.0', manifest: { dependencies: { leaf: '1.0.0' } } },
+    ], { dependencies: { mid: '1.0.0' } })
+    const cold = await s.siJson(['ci'])
+    expect(cold.code).toBe(0)
+    const first = tree(s.nodeModules)
+    const leaf = cold.report.packages.find((p: any) => p.path === 'node_modules/leaf').integrity
+    fs.rmSync(path.join(entryDir(contentStoreRoot(s.project.cache), leaf), 'index.json'))
+
+    fs.rmSync(s.nodeModules, { recursive: true })
+    const r = await s.siJson(['ci'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.report.replayed).toBe(false)
+    expect(diffTrees(first, tree(s.nodeModules))).toEqual([])
   })
 })
 

@@ -8,7 +8,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { putVerified } from '../../../lib/fetch/store.js'
-import { binTargetsOf, checkEntryFiles, checkStoredEntries, contentStoreRoot, ensureEntries, entryDir, entryIndex, execMode, repairEntry, storeMode } from '../../../lib/write/store.js'
+import { binTargetsOf, checkEntryFiles, checkStoredEntries, contentStoreRoot, ensureEntries, entryDir, entryIndex, execMode, firstHash, hasEntry, knownListing, listedEntry, listingDigest, listingOf, repairEntry, storeMode, validListing } from '../../../lib/write/store.js'
+import ssri from 'ssri'
 import { integrityOf, makeTarball } from '../../fixtures/registry/tarball.js'
 
 const require = createRequire(import.meta.url)
@@ -53,6 +54,37 @@ const samplePackage = () => publish({
 ])
 
 function modeOf (p: string): number { return fs.lstatSync(p).mode & 0o7777 }
+
+describe('content store: entry folders', () => {
+  // what the folder name was before the fast path: ssri's pick of the strongest hash
+  const viaSsri = (integrity: string) => {
+    const parsed: any = ssri.parse(integrity)
+    const algorithm = parsed.pickAlgorithm()
+    return { algorithm, hex: Buffer.from(parsed[algorithm][0].digest, 'base64').toString('hex') }
+  }
+  const data = Buffer.from('some bytes')
+  const sha512 = ssri.fromData(data, { algorithms: ['sha512'] }).toString()
+  const sha1 = ssri.fromData(data, { algorithms: ['sha1'] }).toString()
+
+  it('names the folder from the one hash as ssri does, and from the strongest of several', () => {
+    for (const integrity of [sha512, sha1, `${sha1} ${sha512}`, `${sha512}?opt`, ` ${sha512} `]) {
+      expect(firstHash(integrity)).toEqual(viaSsri(integrity))
+    }
+    expect(firstHash(`${sha1} ${sha512}`).algorithm).toBe('sha512')
+  })
+
+  it('joins the folder as path.join would, from a root given in any shape', () => {
+    const { hex } = firstHash(sha512)
+    const parts = ['sha512', hex.slice(0, 2), hex.slice(2, 4), hex.slice(4)]
+    for (const r of ['/a/b', '/a/b/', 'rel/../x', '/', root]) {
+      expect(entryDir(r, sha512)).toBe(path.join(r, ...parts))
+    }
+  })
+
+  it('refuses an integrity with no hash in it', () => {
+    expect(() => entryDir(root, 'nothing here')).toThrow(/unreadable integrity/)
+  })
+})
 
 describe('content store: extraction', () => {
   it('extracts like pacote: files only, first path component stripped, nothing outside, .gitignore renamed', async () => {
@@ -244,6 +276,54 @@ describe('content store: reuse and tampering', () => {
     expect(entryIndex(root, integrity)).toBe('missing')
     const again = await ensureEntries(root, tarballs, [integrity], { filesCheckedElsewhere: true })
     expect([...again.fresh]).toEqual([integrity])
+  })
+
+  it('a listing: the index without its stamps, in columns; its digest names paths, modes and fixes', async () => {
+    const integrity = await samplePackage()
+    const e = (await ensureEntries(root, tarballs, [integrity])).entries.get(integrity)!
+    const l = listingOf(e.index)
+    expect(l.paths).toEqual(e.index.files.map(r => r[0]))
+    expect(l.modes).toEqual(e.index.files.map(r => r[4]))
+    // the bin targets the store made executable, by position, with the mode and orig/ flag of their row
+    const fixed = e.index.files.flatMap((r, i) => r[5] ? [[i, r[5][0], r[5][1]]] : [])
+    expect(fixed.length).toBeGreaterThan(0)
+    expect(l.fixes).toEqual(fixed)
+    expect(e.listing).toEqual(l)
+
+    const known = knownListing(l)
+    expect(validListing(JSON.parse(JSON.stringify(known)))).toBe(true)
+    expect(known.digest).toBe(listingDigest(JSON.parse(JSON.stringify(l))))
+    expect(listingDigest({ ...l, paths: [...l.paths, 'extra.js'] })).not.toBe(known.digest)
+    expect(listingDigest({ ...l, modes: l.modes.map((m, i) => i === 0 ? m | 0o111 : m) })).not.toBe(known.digest)
+    expect(listingDigest({ ...l, fixes: [] })).not.toBe(known.digest)
+    for (const bad of [undefined, {}, { ...known, digest: 1 }, { ...known, modes: known.modes.slice(1) }, { ...known, paths: [1, ...known.paths.slice(1)] },
+      { ...known, fixes: [[known.paths.length, 0o755, 0]] }, { ...known, fixes: [[0, 0o755, 2]] }]) {
+      expect(validListing(bad)).toBe(false)
+    }
+
+    // a listed entry reads nothing: the same folders as the entry's
+    const listed = listedEntry(root, integrity, l)
+    expect({ dir: listed.dir, filesDir: listed.filesDir, origDir: listed.origDir }).toEqual({ dir: e.dir, filesDir: e.filesDir, origDir: e.origDir })
+    expect(hasEntry(root, integrity)).toBe(true)
+    fs.rmSync(path.join(e.dir, 'index.json'))
+    expect(hasEntry(root, integrity)).toBe(false)
+  })
+
+  it('checked against a remembered listing: a missing index, or one with other files, is reported too', async () => {
+    const integrity = await samplePackage()
+    const e = (await ensureEntries(root, tarballs, [integrity])).entries.get(integrity)!
+    const known = knownListing(e.listing)
+    expect(checkStoredEntries(root, [integrity], { [integrity]: known.digest })).toEqual([])
+    // remembered from an entry that had other files (another extraction): the entry is not what was listed
+    const other = knownListing({ ...e.listing, paths: [...e.listing.paths.slice(0, -1), 'renamed.js'] })
+    expect(checkStoredEntries(root, [integrity], { [integrity]: other.digest })).toEqual([[integrity, 'changed', 'files differ from the remembered listing']])
+    // a changed file is still reported as such
+    fs.chmodSync(path.join(e.filesDir, 'index.js'), 0o644)
+    expect(checkStoredEntries(root, [integrity], { [integrity]: known.digest })).toEqual([[integrity, 'changed', 'index.js: mode']])
+    // without its index the entry is gone: unlike an entry nobody listed, that is reported
+    fs.rmSync(path.join(e.dir, 'index.json'))
+    expect(checkStoredEntries(root, [integrity])).toEqual([])
+    expect(checkStoredEntries(root, [integrity], { [integrity]: known.digest })).toEqual([[integrity, 'changed', 'index.json: missing']])
   })
 
   it('an entry without its index is incomplete: extracted again, silently', async () => {
