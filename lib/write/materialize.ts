@@ -66,8 +66,6 @@ export interface MaterializeWriterOptions {
 /** A node whose files come from a store entry. */
 interface FileJob {
   entry: EntryFiles
-  /** final absolute folder */
-  final: string
   /** folder in staging */
   staged: string
   /** entry paths (relative) owned by nested nodes: their files come from elsewhere */
@@ -249,12 +247,9 @@ export class MaterializeWriter implements TreeWriter {
 
     const abs = (rel: string) => path.resolve(prefix, rel)
     const staging = new StagingLayout(prefix)
-    const jobs: FileJob[] = layout.files.map(f => {
-      const final = abs(f.path)
-      return { entry: entries.get(f.integrity)!, final, staged: staging.staged(final), exclude: f.exclude, fixed: new Set(f.fixed) }
-    })
-    const linkJobs: SymlinkJob[] = layout.links.map(l => ({ staged: staging.staged(abs(l.path)), target: l.target }))
-    const bins: SymlinkJob[] = layout.bins.map(b => ({ staged: staging.staged(abs(b.path)), target: b.target }))
+    const jobs: FileJob[] = layout.files.map(f => ({ entry: entries.get(f.integrity)!, staged: staging.stagedRel(f.path), exclude: f.exclude, fixed: new Set(f.fixed) }))
+    const linkJobs: SymlinkJob[] = layout.links.map(l => ({ staged: staging.stagedRel(l.path), target: l.target }))
+    const bins: SymlinkJob[] = layout.bins.map(b => ({ staged: staging.stagedRel(b.path), target: b.target }))
 
     // ---- the folders, computed once: one mkdir each, parents first
     const recordDir = options.record.enabled && staging.hasRoot(prefix) ? path.join(staging.stagingOf(prefix), '.safe-install') : undefined

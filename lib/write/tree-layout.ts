@@ -61,15 +61,34 @@ export class StagingLayout {
     const i = segs.indexOf('node_modules')
     if (i < 0) throw new Error(`not inside a node_modules folder: ${abs}`)
     const dir = path.resolve(this.prefix, ...segs.slice(0, i))
+    const rest = segs.slice(i + 1)
+    const staging = this.register(dir)
+    return rest.length ? path.join(staging, ...rest) : staging
+  }
+
+  /**
+   * staged() of a path relative to the project, as a layout has them (posix,
+   * normalized): the same result without resolving it and taking it apart
+   * again, for each of the thousands of folders a replay lays out.
+   */
+  stagedRel (rel: string): string {
+    const segs = rel.split('/')
+    const i = segs.indexOf('node_modules')
+    if (i < 0 || segs.some(s => s === '' || s === '.' || s === '..')) return this.staged(path.resolve(this.prefix, rel))
+    const staging = this.register(i === 0 ? this.prefix : this.prefix + path.sep + segs.slice(0, i).join(path.sep))
+    return i === segs.length - 1 ? staging : staging + path.sep + segs.slice(i + 1).join(path.sep)
+  }
+
+  private register (dir: string): string {
     const nm = path.join(dir, 'node_modules')
-    if (!this.byRoot.has(nm)) {
-      const staging = path.join(dir, STAGING)
+    let staging = this.byRoot.get(nm)
+    if (staging === undefined) {
+      staging = path.join(dir, STAGING)
       this.byRoot.set(nm, staging)
       this.dirsWithTree.add(dir)
       this.stagingRoots.add(staging)
     }
-    const rest = segs.slice(i + 1)
-    return rest.length ? path.join(this.byRoot.get(nm)!, ...rest) : this.byRoot.get(nm)!
+    return staging
   }
 
   roots (): string[] { return [...this.dirsWithTree] }
