@@ -81,9 +81,13 @@ export function syncMarker (options: Options, pkg: any, pkgText: string, lockTex
 
 /** Parse JSON ourselves first: a truncated file gets a clear error naming it. Returns the text too. */
 function readJsonStrict (file: string, what: string): { value: any, text: string } | undefined {
-  let text: string
+  const text = readText(file)
+  return text === undefined ? undefined : { value: parseJsonStrict(file, what, text), text }
+}
+
+function readText (file: string): string | undefined {
   try {
-    text = fs.readFileSync(file, 'utf8')
+    return fs.readFileSync(file, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
@@ -92,11 +96,14 @@ function readJsonStrict (file: string, what: string): { value: any, text: string
       fix: 'check that it is a readable file',
     })
   }
+}
+
+function parseJsonStrict (file: string, what: string, text: string): any {
   try {
     // npm accepts a UTF-8 byte order mark
     const value = JSON.parse(text.replace(/^\uFEFF/, ''))
     if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a JSON object')
-    return { value, text }
+    return value
   } catch (err) {
     throw new SafeInstallError('ESIBADJSON', `${file} is not valid JSON (${(err as Error).message})`, {
       path: file,
@@ -115,11 +122,15 @@ export async function loadPlan (options: Options, request: { mode: 'lockfile' | 
     throw new SafeInstallError('ESIUSAGE', `no package.json in ${prefix}`, { path: pkgFile, fix: 'run safe-install in a project folder, or pass --prefix' })
   }
   const lockName = findLockfile(prefix)
-  const lockRead = lockName ? readJsonStrict(path.join(prefix, lockName), 'lockfile') : undefined
-  if (lockName && lockRead) {
-    if (!lockRead.value.lockfileVersion) {
-      throw new SafeInstallError('ESIBADJSON', `${path.join(prefix, lockName)} has no lockfileVersion`, {
-        path: path.join(prefix, lockName),
+  const lockFile = lockName && path.join(prefix, lockName)
+  const lockText = lockFile ? readText(lockFile) : undefined
+  // parsed here before Arborist reads it: a broken lockfile gets a clear error
+  // (bytes found in sync before were parsed then: a cached plan needs no parse)
+  const checkLockfile = (): void => {
+    if (!lockFile || lockText === undefined) return
+    if (!parseJsonStrict(lockFile, 'lockfile', lockText).lockfileVersion) {
+      throw new SafeInstallError('ESIBADJSON', `${lockFile} has no lockfileVersion`, {
+        path: lockFile,
         fix: 'regenerate the lockfile with `safe-install install`',
       })
     }
@@ -133,7 +144,7 @@ export async function loadPlan (options: Options, request: { mode: 'lockfile' | 
       })
     }
     // npm ci's rule: the lockfile must describe what package.json asks for
-    const marker = lockRead && syncMarker(options, pkgRead.value, pkgRead.text, lockRead.text)
+    const marker = lockText !== undefined ? syncMarker(options, pkgRead.value, pkgRead.text, lockText) : undefined
     const planFile = marker && cachedPlanFile(options, marker)
     const remember = planFile && options.command === 'ci'
       ? (plan: Plan) => (layout: TreeLayout, listings?: Readonly<Record<string, KnownListing>>) => writeCachedPlan(planFile, { plan, layout, listings })
@@ -146,6 +157,9 @@ export async function loadPlan (options: Options, request: { mode: 'lockfile' | 
           ? { plan: cached.plan, layout: cached.layout, listings: cached.listings, lockfilePresent: true }
           : { plan: cached.plan, lockfilePresent: true }
       }
+    }
+    checkLockfile()
+    if (marker && fs.existsSync(marker)) {
       const arb = arborist(arbOpts)
       await buildIdeal(arb, {}).catch((err: unknown) => { throw lockfileUnreadable(err, prefix, lockName) })
       const plan = planFromTree(arb.idealTree, options, lockName)
@@ -180,6 +194,7 @@ export async function loadPlan (options: Options, request: { mode: 'lockfile' | 
     return { plan, arborist: arb, lockfilePresent: true, remember: remember?.(plan) }
   }
 
+  checkLockfile()
   const arb = arborist(arbOpts)
   await buildIdeal(arb, { add: request.add ?? [], rm: request.rm ?? [], saveType: options.npmFlat.saveType })
   return { plan: planFromTree(arb.idealTree, options, lockName ?? 'package-lock.json'), arborist: arb, lockfilePresent: Boolean(lockName) }
