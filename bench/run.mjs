@@ -27,6 +27,8 @@ const USAGE = `usage: node bench/run.mjs [options]
   --install-peers     npm i --prefix <tmp>/peers @pnpm/exe bun, then use them
   --tmp DIR           work folder (default $TMPDIR/safe-install-bench)
   --corpus DIR        corpus folder (default ../shared/corpus, or $SAFE_INSTALL_CORPUS)
+  --clear MODE        how the state a run must not find is cleared before it: set-aside
+                      (default: renamed into <work>/aside, all removed at the end) or remove
   --keep              keep the project copies and caches after the run`
 
 let opt
@@ -42,6 +44,7 @@ try {
       corpus: { type: 'string' },
       'install-peers': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      clear: { type: 'string', default: 'set-aside' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }).values
@@ -50,6 +53,7 @@ try {
   process.exit(2)
 }
 if (opt.help) { console.log(USAGE); process.exit(0) }
+if (!['set-aside', 'remove'].includes(opt.clear)) { console.error(`--clear must be set-aside or remove\n${USAGE}`); process.exit(2) }
 
 const log = (msg) => process.stderr.write(`${msg}\n`)
 const die = (msg) => { log(`bench: ${msg}`); process.exit(2) }
@@ -92,6 +96,18 @@ function onPath (name, extra = []) {
 }
 
 const rm = (p) => fs.rmSync(p, { recursive: true, force: true, maxRetries: 3 })
+// A tree removed between timed runs frees thousands of inodes, and on ext4
+// without a journal every later mkdir in the same group scans past the ones
+// freed in the last minute or more (bench/README.md): the next run of any
+// tool pays for the previous one's removal. Set aside, nothing is freed
+// until the whole benchmark has run.
+let asideCount = 0
+const clear = (p) => {
+  if (opt.clear === 'remove') return rm(p)
+  if (!fs.existsSync(p)) return
+  fs.mkdirSync(path.join(work, 'aside'), { recursive: true })
+  fs.renameSync(p, path.join(work, 'aside', String(++asideCount)))
+}
 const redact = (s) => String(s).replace(/\b(https?:)\/\/[^\s/'"]+/g, '$1//<host>')
 const tail = (s, n = 40) => s.trimEnd().split('\n').slice(-n).join('\n')
 const readText = (f) => { try { return fs.readFileSync(f, 'utf8') } catch { return '' } }
@@ -295,8 +311,8 @@ function runCase (project, caseName, tools, timer, results, errors) {
         show: c.show,
         before: () => {
           if (caseName === 'noop') return
-          rm(path.join(dir, 'node_modules'))
-          if (caseName === 'cold') for (const cache of t.caches) rm(cache)
+          clear(path.join(dir, 'node_modules'))
+          if (caseName === 'cold') for (const cache of t.caches) clear(cache)
         },
         runs: [],
         timings: [],
@@ -414,7 +430,7 @@ function table (rows) {
 const timer = detectTimer()
 if (timer.kind !== 'gnu-time') log(`note: ${process.env.BENCH_TIMER ? 'BENCH_TIMER set' : 'GNU time not found'} (${timer.kind}): ${timer.kind === 'bash-time' ? 'no peak RSS' : 'no CPU time or peak RSS'}; apt-get install time adds them`)
 const tools = findTools()
-log(`work folder ${work}; tools: ${tools.map(t => `${t.id} ${t.version ?? '?'}`).join(', ')}; timer: ${timer.kind}`)
+log(`work folder ${work}; tools: ${tools.map(t => `${t.id} ${t.version ?? '?'}`).join(', ')}; timer: ${timer.kind}; between runs: ${opt.clear}`)
 
 const results = []
 const errors = []
@@ -453,7 +469,7 @@ for (const project of projects) {
     runCase(project, c, ptools, timer, results, errors)
     if (results.length > before) log(`\n${table(results.slice(before))}\n`)
   }
-  if (!opt.keep) rm(pdir)
+  if (!opt.keep) clear(pdir)
 }
 
 const report = {
@@ -466,6 +482,7 @@ const report = {
     cpuModel: os.cpus()[0]?.model ?? null,
     memoryGB: round(os.totalmem() / 2 ** 30, 1),
     timer: timer.kind,
+    clear: opt.clear,
     runs,
     warmupRuns: 1,
     projects,
