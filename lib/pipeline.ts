@@ -137,6 +137,9 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     const writer = writes ? hooks.writer : undefined
     const prior = writer?.holds && options.command === 'ci' ? request.prior : undefined
     let snapshot = prior ? undefined : facts.loadSnapshot(options.prefix)
+    // the stored files a replay would link are checked elsewhere from now on,
+    // while this thread plans; unused if the run does not replay
+    if (prior) writer?.checkAhead?.(Object.values(prior.packages).map(p => p.integrity), options)
 
     // 2. the plan
     const loaded: LoadedPlan = await time('plan', () => loadPlan(options, options.command === 'install'
@@ -188,9 +191,8 @@ export async function runPipeline (options: Options, request: PipelineRequest, h
     const fetched = plan.entries.filter(e => !e.bundled && isFetchedSource(e.source))
     let replayData: ReplayData | undefined
 
+    // every one of them is among the prior's packages, checked ahead above
     const candidates = prior && loaded.layout && held ? replayPackages(prior, plan, held) : undefined
-    // their stored files are checked elsewhere while this thread goes on
-    if (candidates) writer?.checkAhead?.(candidates.map(p => p.integrity), options)
     // the live checks (advisories) need only the package list: they ask while
     // the replay checks the keys, and count only if the replay holds
     const live = candidates ? finishChecks(checks.filter(c => c.live), candidates, ctx) : undefined

@@ -71,7 +71,7 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
   // ci and install write the tree from the verified content store; install
   // then saves package.json and the lockfile with Arborist's own save step
   const writer = command === 'verify' ? undefined : new (await import('../write/materialize.js')).MaterializeWriter({
-    checker: (root, integrities, expected) => side.call('store:check', { root, integrities, expected }),
+    checker: (root, integrities, claim) => side.call('store:check', { root, integrities, claim }),
     extractor: (root, tarballs, integrity) => side.call('store:extract', { root, tarballs, integrity }),
   })
   const progress = createProgress(options.progress, 'verifying')

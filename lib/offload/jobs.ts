@@ -13,7 +13,7 @@ import type { SigstoreTargets, SigstoreTargetsOptions, TufTarget } from '../evid
 import { Budget } from '../fetch/budget.js'
 import type { RecordInput, RecordSpecVersion } from '../record/cyclonedx.js'
 import type { RecordDiff } from '../record/diff.js'
-import type { EntryProblem } from '../write/store.js'
+import type { EntriesChecked } from '../write/store.js'
 
 /** A record made (`record:prepare`), then written where and when asked (`record:write`). */
 export interface PreparedRecordJob {
@@ -49,8 +49,8 @@ export interface JobTypes {
   'record:prepare': { payload: PreparedRecordJob, result: void }
   'record:write': { payload: RecordWriteJob, result: RecordJobResult }
   'tuf:target': { payload: TufTargetJob, result: TufTarget | undefined }
-  /** the content store's entries checked against their indexes (lib/write/store.ts checkStoredEntries) */
-  'store:check': { payload: { root: string, integrities: readonly string[], expected?: Readonly<Record<string, string>> }, result: EntryProblem[] }
+  /** the content store's entries checked against their indexes, positions claimed from shared memory (lib/write/store.ts checkClaimedYielding) */
+  'store:check': { payload: { root: string, integrities: readonly string[], claim: Int32Array }, result: EntriesChecked }
   /** a verified tarball's entry built in the content store (lib/write/store.ts extractEntry) */
   'store:extract': { payload: { root: string, tarballs: string, integrity: string }, result: void }
 }
@@ -98,9 +98,9 @@ export function createJobs (): Jobs {
       }
       return { written, diff }
     },
-    async 'store:check' ({ root, integrities, expected }) {
-      const { checkStoredEntries } = await import('../write/store.js')
-      return checkStoredEntries(root, integrities, expected)
+    async 'store:check' ({ root, integrities, claim }) {
+      const { checkClaimedYielding } = await import('../write/store.js')
+      return checkClaimedYielding(root, integrities, claim)
     },
     async 'store:extract' ({ root, tarballs, integrity }) {
       const done = await extractions.acquire(1)

@@ -25,7 +25,7 @@ import { storePaths } from '../fetch/store.js'
 import { installedNodes } from '../plan/load.js'
 import type { RunNote } from '../types.js'
 import { createImporter, type FileImporter, type ImportKind } from './import-file.js'
-import { buildEntry, checkStoredEntries, contentStoreRoot, ensureEntries, entryIndex, execMode, hasEntry, knownListing, listedEntry, repairEntry, type EnsureResult, type EntryFiles, type EntryProblem, type KnownListing, type StoreEntry, type StoreEvent, type StoreIndex } from './store.js'
+import { buildEntry, checkClaimedYielding, checkPositions, checkStoredEntries, contentStoreRoot, emptyCheck, ensureEntries, entryIndex, execMode, hasEntry, knownListing, listedEntry, listingProblems, repairEntry, type EnsureResult, type EntriesChecked, type EntryFiles, type KnownListing, type StoreEntry, type StoreEvent, type StoreIndex } from './store.js'
 import { recoverSwap, StagedSwap } from './swap.js'
 import { dirsOf, layoutFromTree, StagingLayout, type TreeLayout } from './tree-layout.js'
 import type { StagedWrite, TreeWriter, WriteInput } from './writer.js'
@@ -50,11 +50,12 @@ export interface MaterializeWriterOptions {
   /** store extractions at once (default 8) */
   concurrency?: number
   /**
-   * checks store entries (store.ts checkStoredEntries) elsewhere, e.g. on the
-   * run's side thread; without it checkAhead() does nothing and every write
+   * checks store entries (store.ts checkClaimedYielding) elsewhere, e.g. on the run's
+   * side thread, taking positions from `claim` as the write does once its
+   * folders are made; without it checkAhead() does nothing and every write
    * checks the entries it uses itself
    */
-  checker?: (root: string, integrities: readonly string[], expected?: Readonly<Record<string, string>>) => Promise<EntryProblem[]>
+  checker?: (root: string, integrities: readonly string[], claim: Int32Array) => Promise<EntriesChecked>
   /**
    * builds a store entry from the verified tarball store (store.ts
    * extractEntry) elsewhere, e.g. on the run's side thread; without it keep()
@@ -94,7 +95,7 @@ export class MaterializeWriter implements TreeWriter {
   /** extractions keep() handed to the extractor; write() waits for them */
   readonly #kept = new Map<string, Promise<void>>()
   /** checkAhead()'s check, for the next write with `checkedAhead` */
-  #ahead?: Promise<EntryProblem[]>
+  #ahead?: AheadCheck
 
   constructor (private readonly opts: MaterializeWriterOptions = {}) {}
 
@@ -122,15 +123,11 @@ export class MaterializeWriter implements TreeWriter {
 
   checkAhead (integrities: readonly string[], options: Options): void {
     if (!this.opts.checker) return
-    this.#ahead = this.opts.checker(contentStoreRoot(options.cache), integrities, this.#expected())
-    this.#ahead.catch(() => {}) // the write checks the entries itself then
-  }
-
-  #expected (): Record<string, string> | undefined {
-    if (!this.#listed.size) return undefined
-    const out: Record<string, string> = {}
-    for (const [integrity, l] of this.#listed) out[integrity] = l.digest
-    return out
+    const list = [...new Set(integrities)]
+    const claim = new Int32Array(new SharedArrayBuffer(4))
+    const theirs = this.opts.checker(contentStoreRoot(options.cache), list, claim)
+    theirs.catch(() => {}) // what it did not report, the write checks itself
+    this.#ahead = { list, claim, theirs }
   }
 
   /**
@@ -200,10 +197,11 @@ export class MaterializeWriter implements TreeWriter {
     // here, or by checkAhead() while this thread makes the folders below)
     const ahead = input.checkedAhead ? this.#ahead : undefined
     this.#ahead = undefined
-    // listed entries are used only under the check that compares them (ahead)
-    // and only with the remembered layout they were remembered with
-    const listed = ahead && loaded.layout ? new Map(this.#listed) : new Map<string, KnownListing>()
-    const expected = listed.size ? this.#expected() : undefined
+    // listed entries are used only under the check that compares them (ahead:
+    // it must cover them) and only with the remembered layout they came with
+    const covered = new Set(ahead?.list)
+    const listed = ahead && loaded.layout ? new Map([...this.#listed].filter(([i]) => covered.has(i))) : new Map<string, KnownListing>()
+    const expected = listed.size ? Object.fromEntries([...listed].map(([i, l]) => [i, l.digest])) : undefined
     this.#listed.clear()
     let ensured: EnsureResult
     try {
@@ -283,7 +281,13 @@ export class MaterializeWriter implements TreeWriter {
       if (ahead) {
         // nothing is linked from an entry before its files are known unchanged
         const reused = [...entries.keys()].filter(i => !ensured.fresh.has(i))
-        const problems = await ahead.catch(() => checkStoredEntries(storeRoot, reused, expected))
+        const checked = await finishCheck(storeRoot, ahead)
+        const problems = [
+          ...checked.problems,
+          ...(expected ? listingProblems(checked, expected) : []),
+          // entries of this write the check ahead was not given (none in a replay)
+          ...checkStoredEntries(storeRoot, reused.filter(i => !covered.has(i))),
+        ]
         for (const [integrity, kind, detail] of problems) {
           if (ensured.fresh.has(integrity) || !entries.has(integrity)) continue
           const entry = await repairEntry(storeRoot, paths.store, integrity)
@@ -387,6 +391,32 @@ export class MaterializeWriter implements TreeWriter {
 }
 
 // ------------------------------------------------------------------ helpers
+
+interface AheadCheck {
+  /** the integrities, each once: positions in this list are what is claimed */
+  readonly list: readonly string[]
+  /** the next unclaimed position, shared with the checker */
+  readonly claim: Int32Array
+  readonly theirs: Promise<EntriesChecked>
+}
+
+/**
+ * The check ahead, finished: this thread takes positions nobody has claimed
+ * yet (all of them when the checker has not started, none when it is done),
+ * then waits for the checker's report. A position claimed but never reported
+ * (the checker failed) is checked here.
+ */
+async function finishCheck (root: string, ahead: AheadCheck): Promise<EntriesChecked> {
+  // yielding: the verdicts a replay still waits on (and the record made from them) come in meanwhile
+  const mine = await checkClaimedYielding(root, ahead.list, ahead.claim, 64)
+  const theirs = await ahead.theirs.catch(emptyCheck)
+  const done = new Set([...mine.done, ...theirs.done])
+  const rest = checkPositions(root, ahead.list, [...ahead.list.keys()].filter(i => !done.has(i)))
+  const position = new Map(ahead.list.map((integrity, i) => [integrity, i]))
+  // in list order, whoever checked what
+  const problems = [...mine.problems, ...theirs.problems, ...rest.problems].sort((a, b) => position.get(a[0])! - position.get(b[0])!)
+  return { problems, digests: { ...theirs.digests, ...mine.digests, ...rest.digests }, done: [...done, ...rest.done] }
+}
 
 /** Every staged folder the jobs, symlinks and the record need, parents included. */
 function folderSet (staging: StagingLayout, jobs: readonly FileJob[], symlinks: readonly SymlinkJob[], recordDir: string | undefined): Set<string> {

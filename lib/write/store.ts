@@ -336,20 +336,74 @@ export type EntryProblem = [string, StoreEvent['kind'], string]
  * run on another thread than the write.
  */
 export function checkStoredEntries (root: string, integrities: readonly string[], expected?: Readonly<Record<string, string>>): EntryProblem[] {
+  const checked = emptyCheck()
+  for (const integrity of new Set(integrities)) checkEntry(root, integrity, checked)
+  return expected ? [...checked.problems, ...listingProblems(checked, expected)] : checked.problems
+}
+
+/** What checking some of a list of entries found. */
+export interface EntriesChecked {
+  readonly problems: EntryProblem[]
+  /** the listing digest of each entry found sound, by integrity */
+  readonly digests: Record<string, string>
+  /** the positions in the list that were checked */
+  readonly done: number[]
+}
+
+export function emptyCheck (): EntriesChecked {
+  return { problems: [], digests: {}, done: [] }
+}
+
+function checkEntry (root: string, integrity: string, out: EntriesChecked): void {
+  const dir = entryDir(root, integrity)
+  const index = readIndex(dir, integrity)
+  if (index === 'missing') return
+  const problem = entryProblem(dir, index, true)
+  if (problem) out.problems.push([integrity, ...problem])
+  else out.digests[integrity] = listingDigest(listingOf(index as StoreIndex))
+}
+
+/** Positions below `n`, each taken from the counter `claim` (one Int32 in shared memory) as it is reached. */
+function * claimed (claim: Int32Array, n: number): Generator<number> {
+  for (let i = Atomics.add(claim, 0, 1); i < n; i = Atomics.add(claim, 0, 1)) yield i
+}
+
+/**
+ * checkStoredEntries over a list that two threads share: each takes the next
+ * unclaimed position from `claim`, so the thread with time to spare does
+ * more of the work. Every `every` entries it lets its thread's other work in
+ * (the side thread's TUF request, the main thread's verdicts).
+ */
+export async function checkClaimedYielding (root: string, integrities: readonly string[], claim: Int32Array, every = 32): Promise<EntriesChecked> {
+  const out = emptyCheck()
+  let n = 0
+  for (const i of claimed(claim, integrities.length)) {
+    checkEntry(root, integrities[i], out)
+    out.done.push(i)
+    if (++n % every === 0) await turn()
+  }
+  return out
+}
+
+/** The same for given positions, claiming nothing (those a thread claimed and never reported). */
+export function checkPositions (root: string, integrities: readonly string[], positions: Iterable<number>): EntriesChecked {
+  const out = emptyCheck()
+  for (const i of positions) {
+    checkEntry(root, integrities[i], out)
+    out.done.push(i)
+  }
+  return out
+}
+
+/** Listed entries (integrity -> the digest of their remembered listing) the check found missing, or with other files. */
+export function listingProblems (checked: EntriesChecked, expected: Readonly<Record<string, string>>): EntryProblem[] {
   const out: EntryProblem[] = []
-  for (const integrity of new Set(integrities)) {
-    const dir = entryDir(root, integrity)
-    const index = readIndex(dir, integrity)
-    const digest = expected?.[integrity]
-    if (index === 'missing') {
-      if (digest !== undefined) out.push([integrity, 'changed', `${INDEX}: missing`])
-      continue
-    }
-    const problem = entryProblem(dir, index, true)
-    if (problem) out.push([integrity, ...problem])
-    else if (digest !== undefined && listingDigest(listingOf(index as StoreIndex)) !== digest) {
-      out.push([integrity, 'changed', 'files differ from the remembered listing'])
-    }
+  const reported = new Set(checked.problems.map(p => p[0]))
+  for (const [integrity, digest] of Object.entries(expected)) {
+    if (reported.has(integrity)) continue
+    const found = checked.digests[integrity]
+    if (found === undefined) out.push([integrity, 'changed', `${INDEX}: missing`])
+    else if (found !== digest) out.push([integrity, 'changed', 'files differ from the remembered listing'])
   }
   return out
 }

@@ -8,7 +8,7 @@ import { createJobs } from '../../../lib/offload/jobs.js'
 import { SideThread } from '../../../lib/offload/side-thread.js'
 import { putVerified } from '../../../lib/fetch/store.js'
 import { buildRecord, serializeRecord } from '../../../lib/record/cyclonedx.js'
-import { contentStoreRoot, entryDir, entryIndex } from '../../../lib/write/store.js'
+import { checkClaimedYielding, contentStoreRoot, entryDir, entryIndex, knownListing, type StoreIndex } from '../../../lib/write/store.js'
 import { integrityOf, makeTarball } from '../../fixtures/registry/tarball.js'
 import { ENTRIES, fullEvidence, LIBRARIES, makeOptions, makePlan, TOOL } from '../record/fixtures.js'
 
@@ -110,6 +110,37 @@ describe.each([
       }
       // bytes that are not in the verified store are never extracted
       await expect(side.call('store:extract', { root, tarballs, integrity: integrityOf(Buffer.from('other')) })).rejects.toThrow(/not in the store/)
+    } finally {
+      await side.close()
+    }
+  })
+
+  it('store:check shares its list with this thread through shared memory: every position checked once, by one of the two', async () => {
+    const side = make()
+    try {
+      const cache = path.join(tmp, `check-${_label.replace(/\W+/g, '-')}`)
+      const tarballs = path.join(cache, '_safe-install', 'tarballs')
+      const root = contentStoreRoot(cache)
+      const integrities: string[] = []
+      for (let i = 0; i < 40; i++) {
+        const data = makeTarball({ 'package.json': JSON.stringify({ name: `c${i}`, version: '1.0.0' }), 'index.js': `module.exports = ${i}\n` })
+        const integrity = integrityOf(data)
+        await putVerified(tarballs, `test:${i}`, data, integrity)
+        await side.call('store:extract', { root, tarballs, integrity })
+        integrities.push(integrity)
+      }
+      fs.chmodSync(path.join(entryDir(root, integrities[3]), 'package', 'index.js'), 0o600)
+      const claim = new Int32Array(new SharedArrayBuffer(4))
+      const theirs = side.call('store:check', { root, integrities, claim })
+      const mine = await checkClaimedYielding(root, integrities, claim)
+      const done = await theirs
+      // each position once, whichever thread got there first
+      expect([...mine.done, ...done.done].sort((a, b) => a - b)).toEqual([...integrities.keys()])
+      expect([...mine.problems, ...done.problems]).toEqual([[integrities[3], 'changed', 'index.js: mode']])
+      const digests = { ...mine.digests, ...done.digests }
+      expect(Object.keys(digests).sort()).toEqual(integrities.filter((_, i) => i !== 3).sort())
+      const index = entryIndex(root, integrities[0]) as StoreIndex
+      expect(digests[integrities[0]]).toBe(knownListing({ paths: index.files.map(r => r[0]), modes: index.files.map(r => r[4]), fixes: [] }).digest)
     } finally {
       await side.close()
     }

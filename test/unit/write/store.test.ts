@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { putVerified } from '../../../lib/fetch/store.js'
-import { binTargetsOf, checkEntryFiles, checkStoredEntries, contentStoreRoot, ensureEntries, entryDir, entryIndex, execMode, firstHash, hasEntry, knownListing, listedEntry, listingDigest, listingOf, repairEntry, storeMode, validListing } from '../../../lib/write/store.js'
+import { binTargetsOf, checkClaimedYielding, checkEntryFiles, checkPositions, checkStoredEntries, listingProblems, contentStoreRoot, ensureEntries, entryDir, entryIndex, execMode, firstHash, hasEntry, knownListing, listedEntry, listingDigest, listingOf, repairEntry, storeMode, validListing } from '../../../lib/write/store.js'
 import ssri from 'ssri'
 import { integrityOf, makeTarball } from '../../fixtures/registry/tarball.js'
 
@@ -324,6 +324,43 @@ describe('content store: reuse and tampering', () => {
     fs.rmSync(path.join(e.dir, 'index.json'))
     expect(checkStoredEntries(root, [integrity])).toEqual([])
     expect(checkStoredEntries(root, [integrity], { [integrity]: known.digest })).toEqual([[integrity, 'changed', 'index.json: missing']])
+  })
+
+  it('two threads sharing a check claim positions from one counter; positions left unreported are checked by position', async () => {
+    const a = await samplePackage()
+    const b = await publish({ 'package.json': JSON.stringify({ name: 'b', version: '1.0.0' }), 'index.js': 'b\n' })
+    const gone = await publish({ 'package.json': JSON.stringify({ name: 'gone', version: '1.0.0' }) })
+    const list = [a, b, gone]
+    const { entries } = await ensureEntries(root, tarballs, list)
+    fs.rmSync(path.join(entries.get(gone)!.dir, 'index.json'))
+    fs.chmodSync(path.join(entries.get(b)!.filesDir, 'index.js'), 0o600)
+
+    const claim = new Int32Array(new SharedArrayBuffer(4))
+    Atomics.store(claim, 0, 1) // position 0 taken by a thread that never reported
+    const checked = await checkClaimedYielding(root, list, claim)
+    expect(checked.done).toEqual([1, 2])
+    expect(checked.problems).toEqual([[b, 'changed', 'index.js: mode']])
+    // a missing entry is no problem of its own, and has no digest
+    expect(checked.digests).toEqual({})
+    // the counter is spent: a second taker finds nothing
+    expect((await checkClaimedYielding(root, list, claim)).done).toEqual([])
+    const rest = checkPositions(root, list, [0])
+    expect(rest).toEqual({ problems: [], digests: { [a]: knownListing(entries.get(a)!.listing).digest }, done: [0] })
+
+    // the side thread's loop lets its other work in between entries, and finds what the plain loop finds
+    const again = new Int32Array(new SharedArrayBuffer(4))
+    let other = false
+    setImmediate(() => { other = true })
+    const yielding = checkClaimedYielding(root, list, again, 1)
+    expect(other).toBe(false)
+    expect(await yielding).toEqual({ problems: checked.problems, digests: rest.digests, done: [0, 1, 2] })
+    expect(other).toBe(true)
+
+    // against remembered listings: the missing entry and a listing of other files are problems; a reported entry is not reported twice
+    const digests = { ...checked.digests, ...rest.digests }
+    const merged = { problems: checked.problems, digests, done: [0, 1, 2] }
+    expect(listingProblems(merged, { [a]: digests[a], [b]: 'whatever', [gone]: 'x' })).toEqual([[gone, 'changed', 'index.json: missing']])
+    expect(listingProblems(merged, { [a]: 'other' })).toEqual([[a, 'changed', 'files differ from the remembered listing']])
   })
 
   it('an entry without its index is incomplete: extracted again, silently', async () => {
