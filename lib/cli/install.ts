@@ -7,6 +7,8 @@ import { SafeInstallError } from '../errors.js'
 import type { RunResult } from '../pipeline.js'
 import type { RecordDiff } from '../record/diff.js'
 import { defaultRecordPath } from '../record/write.js'
+import { tufKeysTargetsOf } from '../evidence/keys.js'
+import { tufOptions } from '../evidence/tuf.js'
 import { SideThread } from '../offload/side-thread.js'
 import type { RecordJobResult } from '../offload/jobs.js'
 import type { Options } from '../options.js'
@@ -63,7 +65,12 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
   const quiet = options.loglevel === 'silent'
   const defaultRecord = defaultRecordPath(options.prefix)
   const recordTargets = [...(command !== 'verify' && options.record.enabled ? [defaultRecord] : []), ...(options.record.enabled ? options.record.paths : [])]
-  void side.call('warm', { kinds: recordTargets.length ? ['tuf', 'record'] : ['tuf'] }).catch(() => {})
+  // the TUF targets the signature checks will ask for: asked now, answered by the time they ask
+  const tufNames = tufKeysTargetsOf(options)
+  void side.call('warm', {
+    kinds: recordTargets.length ? ['tuf', 'record'] : ['tuf'],
+    tuf: tufNames.length ? { opts: tufOptions(options), names: tufNames } : undefined,
+  }).catch(() => {})
   // the npm libraries load only when there is work to do
   const [{ buildChecks }, { runPipeline }, { formatDiff, isEmptyDiff }, { isAllowed, loadAllowLists }] = await Promise.all([
     import('../checks.js'), import('../pipeline.js'), import('../record/diff.js'), import('../rebuild/allowlist.js'),

@@ -3,6 +3,7 @@
 // `/-/npm/v1/keys` endpoint, once per registry per run.
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { CheckContext } from './check.js'
+import type { Options } from '../options.js'
 import type { SigstoreTargets } from './tuf.js'
 import { errorMessage, isPublicNpmRegistry, registryKey, withSlash } from './util.js'
 
@@ -114,6 +115,17 @@ export function publicKeyObject (key: RegistryKey): KeyObject | null {
 /** The TUF target name npm uses for a registry's keys: `<host><path>/keys.json`. */
 export function tufKeysTarget (registry: string): string {
   return `${registryKey(registry)}/keys.json`
+}
+
+/**
+ * The keys targets a run's signature checks will ask TUF for, known from the
+ * options alone (loadRegistryKeys asks it for the public registry only): a
+ * run can start asking before it has a plan.
+ */
+export function tufKeysTargetsOf (options: Pick<Options, 'registry' | 'scopedRegistries' | 'policy'>): string[] {
+  if (options.policy.signatures === 'off') return []
+  const registries = [options.policy.signaturesRegistry ?? options.registry, ...Object.values(options.scopedRegistries)]
+  return [...new Set(registries.filter(isPublicNpmRegistry).map(tufKeysTarget))]
 }
 
 export interface KeyLoaderDeps {

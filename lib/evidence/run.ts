@@ -7,7 +7,7 @@ import type { CheckContext } from './check.js'
 import type { VerifiedPackage } from '../types.js'
 import { reducePackument } from '../fetch/version-facts.js'
 import { RegistryKeyStore } from './keys.js'
-import { createSigstoreTargets, sideThreadTargets, TRUSTED_ROOT_TARGET, tufCachePath, type SigstoreTargets } from './tuf.js'
+import { createSigstoreTargets, sideThreadTargets, TRUSTED_ROOT_TARGET, tufOptions, type SigstoreTargets } from './tuf.js'
 import { CORGI_ACCEPT, errorMessage, escapedName, registryKey, withSlash } from './util.js'
 
 export interface EvidenceServices {
@@ -52,7 +52,7 @@ export class EvidenceRun {
   /** the TUF source, created on first use from the run's options */
   tuf (ctx: Pick<CheckContext, 'options' | 'side'>): SigstoreTargets {
     if (!this.#tuf) {
-      const opts = { cachePath: tufCachePath(ctx.options.cache), offline: ctx.options.offline, timeoutMs: this.#services.tufTimeoutMs }
+      const opts = tufOptions(ctx.options, this.#services.tufTimeoutMs)
       this.#tuf = this.#services.tuf ?? (ctx.side ? sideThreadTargets(ctx.side, opts) : createSigstoreTargets(opts))
     }
     return this.#tuf

@@ -130,3 +130,8 @@ export function sideThreadTargets (side: SideThread, opts: SigstoreTargetsOption
 export function tufCachePath (npmCache: string): string {
   return path.join(npmCache, '_safe-install', 'tuf')
 }
+
+/** The run's TUF options: one client per run, wherever it is asked from (the side thread keys its clients by them). */
+export function tufOptions (options: { readonly cache: string, readonly offline: boolean }, timeoutMs?: number): SigstoreTargetsOptions {
+  return { cachePath: tufCachePath(options.cache), offline: options.offline, timeoutMs }
+}

@@ -42,10 +42,19 @@ export interface TufTargetJob {
   readonly name: string
 }
 
+export interface TufTargetsJob {
+  readonly opts: SigstoreTargetsOptions
+  readonly names: readonly string[]
+}
+
 /** Each job kind with its payload and result. */
 export interface JobTypes {
-  /** load the modules of these jobs now, before the first call needs them */
-  warm: { payload: { kinds: ReadonlyArray<'record' | 'tuf'> }, result: void }
+  /**
+   * load the modules of these jobs now, before the first call needs them, and
+   * start asking TUF for the targets the run will ask for (`tuf:target` then
+   * gets the same answer, in flight or in hand)
+   */
+  warm: { payload: { kinds: ReadonlyArray<'record' | 'tuf'>, tuf?: TufTargetsJob }, result: void }
   'record:prepare': { payload: PreparedRecordJob, result: void }
   'record:write': { payload: RecordWriteJob, result: RecordJobResult }
   'tuf:target': { payload: TufTargetJob, result: TufTarget | undefined }
@@ -68,14 +77,26 @@ const tufModule = () => import('../evidence/tuf.js')
 export function createJobs (): Jobs {
   const tufs = new Map<string, SigstoreTargets>()
   const prepared = new Map<number, Promise<string>>()
+  /** the store check in progress, if any */
+  let checking: Promise<unknown> = Promise.resolve()
   // jobs arrive as fast as packages are verified: a queue, not a read of every tarball at once
   const extractions = new Budget(EXTRACTIONS)
+  const targetsFor = async (opts: SigstoreTargetsOptions): Promise<SigstoreTargets> => {
+    const { createSigstoreTargets } = await tufModule()
+    const key = JSON.stringify(opts)
+    let targets = tufs.get(key)
+    if (!targets) tufs.set(key, targets = createSigstoreTargets(opts))
+    return targets
+  }
   return {
-    async warm ({ kinds }) {
+    async warm ({ kinds, tuf }) {
+      if (tuf) void targetsFor(tuf.opts).then(t => { for (const name of tuf.names) void t.target(name) })
       await Promise.all(kinds.map(k => k === 'record' ? recordModules() : tufModule()))
     },
     async 'record:prepare' ({ id, input, specVersion }) {
-      const json = recordModules().then(([{ buildRecord, serializeRecord }]) => serializeRecord(buildRecord(input), specVersion))
+      // after a store check in progress: the write waits on that before it
+      // links anything, and on the record only when it swaps
+      const json = Promise.all([recordModules(), checking]).then(([[{ buildRecord, serializeRecord }]]) => serializeRecord(buildRecord(input), specVersion))
       json.catch(() => {}) // reported by record:write
       prepared.set(id, json)
     },
@@ -100,7 +121,9 @@ export function createJobs (): Jobs {
     },
     async 'store:check' ({ root, integrities, claim }) {
       const { checkClaimedYielding } = await import('../write/store.js')
-      return checkClaimedYielding(root, integrities, claim)
+      const check = checkClaimedYielding(root, integrities, claim)
+      checking = check.catch(() => {})
+      return check
     },
     async 'store:extract' ({ root, tarballs, integrity }) {
       const done = await extractions.acquire(1)
@@ -112,11 +135,7 @@ export function createJobs (): Jobs {
       }
     },
     async 'tuf:target' ({ opts, name }) {
-      const { createSigstoreTargets } = await tufModule()
-      const key = JSON.stringify(opts)
-      let targets = tufs.get(key)
-      if (!targets) tufs.set(key, targets = createSigstoreTargets(opts))
-      return targets.target(name)
+      return (await targetsFor(opts)).target(name)
     },
   }
 }

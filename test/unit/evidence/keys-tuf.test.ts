@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSigstoreTargets, embeddedTarget, SIGSTORE_TUF_MIRROR, tufCachePath } from '../../../lib/evidence/tuf.js'
-import { loadRegistryKeys, parseNpmKeys, parseTufKeys, RegistryKeyStore, tufKeysTarget } from '../../../lib/evidence/keys.js'
+import { loadRegistryKeys, parseNpmKeys, parseTufKeys, RegistryKeyStore, tufKeysTarget, tufKeysTargetsOf } from '../../../lib/evidence/keys.js'
 import { evidenceChecks } from '../../../lib/evidence/index.js'
 import { isPublicNpmRegistry, matchesNameList, npmDefaultRegistry } from '../../../lib/evidence/util.js'
 import { fakeCtx, fakeOptions, PROXY, PUBLIC, testRegistryKey, tmpDir } from './helpers.js'
@@ -38,6 +38,15 @@ describe('registry keys', () => {
     expect(isPublicNpmRegistry(`https://${PUBLIC_HOST.toUpperCase()}:443/`)).toBe(true)
     expect(isPublicNpmRegistry(PROXY)).toBe(false)
     expect(tufKeysTarget(PUBLIC)).toBe(`${PUBLIC_HOST}/keys.json`)
+  })
+
+  it('the keys targets a run will ask TUF for are known from its options: the public registry\'s, unless signatures are off', () => {
+    expect(tufKeysTargetsOf(fakeOptions())).toEqual([`${PUBLIC_HOST}/keys.json`])
+    expect(tufKeysTargetsOf(fakeOptions({ signatures: 'off' }))).toEqual([])
+    expect(tufKeysTargetsOf(fakeOptions({}, { registry: PROXY }))).toEqual([])
+    // evidence read from the public registry for a proxy's packages, or a scope served by it
+    expect(tufKeysTargetsOf(fakeOptions({ signaturesRegistry: PUBLIC }, { registry: PROXY }))).toEqual([`${PUBLIC_HOST}/keys.json`])
+    expect(tufKeysTargetsOf(fakeOptions({}, { registry: PROXY, scopedRegistries: { '@a': PUBLIC, '@b': PUBLIC } }))).toEqual([`${PUBLIC_HOST}/keys.json`])
   })
 
   it('public registry: TUF first', async () => {
