@@ -243,9 +243,9 @@ function origDirOf (dir: string): string {
 }
 
 /**
- * An entry known by its remembered listing, its index not read: its files
- * must go through a store check with the listing's digest (checkStoredEntries)
- * before anything is linked from it.
+ * An entry known by its remembered listing, its index not read: before
+ * anything is linked from it, its files must be checked and the digest of
+ * its index's listing compared with the listing's (listingProblems).
  */
 export function listedEntry (root: string, integrity: string, listing: Listing): EntryFiles {
   const dir = entryDir(root, integrity)
@@ -330,15 +330,13 @@ export type EntryProblem = [string, StoreEvent['kind'], string]
 /**
  * Checks the files of the complete entries among `integrities` against their
  * indexes, as ensureEntries does, and says which do not hold. Entries that
- * are missing are not reported (ensureEntries extracts them), unless a
- * listing of theirs is `expected` (listedEntry): then a missing index, or an
- * index whose listing has another digest, is reported too. Reads only: it may
- * run on another thread than the write.
+ * are missing are not reported (ensureEntries extracts them; for a listed
+ * entry, listingProblems reports it). Reads only: it may run on another
+ * thread than the write.
  */
-export function checkStoredEntries (root: string, integrities: readonly string[], expected?: Readonly<Record<string, string>>): EntryProblem[] {
-  const checked = emptyCheck()
-  for (const integrity of new Set(integrities)) checkEntry(root, integrity, checked)
-  return expected ? [...checked.problems, ...listingProblems(checked, expected)] : checked.problems
+export function checkStoredEntries (root: string, integrities: readonly string[]): EntryProblem[] {
+  const list = [...new Set(integrities)]
+  return checkPositions(root, list, list.keys()).problems
 }
 
 /** What checking some of a list of entries found. */
