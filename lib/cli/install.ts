@@ -7,8 +7,6 @@ import { SafeInstallError } from '../errors.js'
 import type { RunResult } from '../pipeline.js'
 import type { RecordDiff } from '../record/diff.js'
 import { defaultRecordPath } from '../record/write.js'
-import { tufKeysTargetsOf } from '../evidence/keys.js'
-import { tufOptions } from '../evidence/tuf.js'
 import { SideThread } from '../offload/side-thread.js'
 import type { RecordJobResult } from '../offload/jobs.js'
 import type { Options } from '../options.js'
@@ -65,7 +63,9 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
   const quiet = options.loglevel === 'silent'
   const defaultRecord = defaultRecordPath(options.prefix)
   const recordTargets = [...(command !== 'verify' && options.record.enabled ? [defaultRecord] : []), ...(options.record.enabled ? options.record.paths : [])]
-  // the TUF targets the signature checks will ask for: asked now, answered by the time they ask
+  // the TUF targets the signature checks will ask for: asked now, answered by
+  // the time they ask (loaded here: a no-op run never needs these modules)
+  const [{ tufKeysTargetsOf }, { tufOptions }] = await Promise.all([import('../evidence/keys.js'), import('../evidence/tuf.js')])
   const tufNames = tufKeysTargetsOf(options)
   void side.call('warm', {
     kinds: recordTargets.length ? ['tuf', 'record'] : ['tuf'],
