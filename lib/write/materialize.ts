@@ -201,7 +201,6 @@ export class MaterializeWriter implements TreeWriter {
     // it must cover them) and only with the remembered layout they came with
     const covered = new Set(ahead?.list)
     const listed = ahead && loaded.layout ? new Map([...this.#listed].filter(([i]) => covered.has(i))) : new Map<string, KnownListing>()
-    const expected = listed.size ? Object.fromEntries([...listed].map(([i, l]) => [i, l.digest])) : undefined
     this.#listed.clear()
     let ensured: EnsureResult
     try {
@@ -284,7 +283,7 @@ export class MaterializeWriter implements TreeWriter {
         const checked = await finishCheck(storeRoot, ahead)
         const problems = [
           ...checked.problems,
-          ...(expected ? listingProblems(checked, expected) : []),
+          ...listingProblems(checked, listed),
           // entries of this write the check ahead was not given (none in a replay)
           ...checkStoredEntries(storeRoot, reused.filter(i => !covered.has(i))),
         ]

@@ -393,11 +393,11 @@ export function checkPositions (root: string, integrities: readonly string[], po
   return out
 }
 
-/** Listed entries (integrity -> the digest of their remembered listing) the check found missing, or with other files. */
-export function listingProblems (checked: EntriesChecked, expected: Readonly<Record<string, string>>): EntryProblem[] {
+/** Listed entries (by integrity, with the digest of their remembered listing) the check found missing, or with other files. */
+export function listingProblems (checked: EntriesChecked, listed: ReadonlyMap<string, { readonly digest: string }>): EntryProblem[] {
   const out: EntryProblem[] = []
   const reported = new Set(checked.problems.map(p => p[0]))
-  for (const [integrity, digest] of Object.entries(expected)) {
+  for (const [integrity, { digest }] of listed) {
     if (reported.has(integrity)) continue
     const found = checked.digests[integrity]
     if (found === undefined) out.push([integrity, 'changed', `${INDEX}: missing`])

@@ -315,7 +315,7 @@ describe('content store: reuse and tampering', () => {
     const known = knownListing(e.listing)
     const against = (digest: string) => {
       const checked = checkPositions(root, [integrity], [0])
-      return [...checked.problems, ...listingProblems(checked, { [integrity]: digest })]
+      return [...checked.problems, ...listingProblems(checked, new Map([[integrity, { digest }]]))]
     }
     expect(against(known.digest)).toEqual([])
     // remembered from an entry that had other files (another extraction): the entry is not what was listed
@@ -363,8 +363,8 @@ describe('content store: reuse and tampering', () => {
     // against remembered listings: the missing entry and a listing of other files are problems; a reported entry is not reported twice
     const digests = { ...checked.digests, ...rest.digests }
     const merged = { problems: checked.problems, digests, done: [0, 1, 2] }
-    expect(listingProblems(merged, { [a]: digests[a], [b]: 'whatever', [gone]: 'x' })).toEqual([[gone, 'changed', 'index.json: missing']])
-    expect(listingProblems(merged, { [a]: 'other' })).toEqual([[a, 'changed', 'files differ from the remembered listing']])
+    expect(listingProblems(merged, new Map([[a, { digest: digests[a] }], [b, { digest: 'whatever' }], [gone, { digest: 'x' }]]))).toEqual([[gone, 'changed', 'index.json: missing']])
+    expect(listingProblems(merged, new Map([[a, { digest: 'other' }]]))).toEqual([[a, 'changed', 'files differ from the remembered listing']])
   })
 
   it('an entry without its index is incomplete: extracted again, silently', async () => {
