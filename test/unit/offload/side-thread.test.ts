@@ -32,6 +32,20 @@ function recordInput (notes: string[] = []) {
   }
 }
 
+/** A cache with `count` small packages in its verified tarball store (index.js says which). */
+async function verifiedPackages (name: string, count: number) {
+  const cache = path.join(tmp, name)
+  const tarballs = path.join(cache, '_safe-install', 'tarballs')
+  const integrities: string[] = []
+  for (let i = 0; i < count; i++) {
+    const data = makeTarball({ 'package.json': JSON.stringify({ name: `p${i}`, version: '1.0.0' }), 'index.js': `module.exports = ${i}\n` })
+    const integrity = integrityOf(data)
+    await putVerified(tarballs, `test:${i}`, data, integrity)
+    integrities.push(integrity)
+  }
+  return { root: contentStoreRoot(cache), tarballs, integrities }
+}
+
 /** The record without its random serial number, for comparisons. */
 function comparable (text: string) {
   const doc = JSON.parse(text)
@@ -93,16 +107,7 @@ describe.each([
   it('store:extract builds a verified tarball\'s entry in the content store; many at once all arrive', async () => {
     const side = make()
     try {
-      const cache = path.join(tmp, `store-${_label.replace(/\W+/g, '-')}`)
-      const tarballs = path.join(cache, '_safe-install', 'tarballs')
-      const root = contentStoreRoot(cache)
-      const integrities: string[] = []
-      for (let i = 0; i < 5; i++) {
-        const data = makeTarball({ 'package.json': JSON.stringify({ name: `p${i}`, version: '1.0.0' }), 'index.js': `module.exports = ${i}\n` })
-        const integrity = integrityOf(data)
-        await putVerified(tarballs, `test:${i}`, data, integrity)
-        integrities.push(integrity)
-      }
+      const { root, tarballs, integrities } = await verifiedPackages(`store-${_label.replace(/\W+/g, '-')}`, 5)
       await Promise.all(integrities.map(integrity => side.call('store:extract', { root, tarballs, integrity })))
       for (const [i, integrity] of integrities.entries()) {
         expect(typeof entryIndex(root, integrity)).toBe('object')
@@ -118,17 +123,8 @@ describe.each([
   it('store:check shares its list with this thread through shared memory: every position checked once, by one of the two', async () => {
     const side = make()
     try {
-      const cache = path.join(tmp, `check-${_label.replace(/\W+/g, '-')}`)
-      const tarballs = path.join(cache, '_safe-install', 'tarballs')
-      const root = contentStoreRoot(cache)
-      const integrities: string[] = []
-      for (let i = 0; i < 40; i++) {
-        const data = makeTarball({ 'package.json': JSON.stringify({ name: `c${i}`, version: '1.0.0' }), 'index.js': `module.exports = ${i}\n` })
-        const integrity = integrityOf(data)
-        await putVerified(tarballs, `test:${i}`, data, integrity)
-        await side.call('store:extract', { root, tarballs, integrity })
-        integrities.push(integrity)
-      }
+      const { root, tarballs, integrities } = await verifiedPackages(`check-${_label.replace(/\W+/g, '-')}`, 40)
+      for (const integrity of integrities) await side.call('store:extract', { root, tarballs, integrity })
       fs.chmodSync(path.join(entryDir(root, integrities[3]), 'package', 'index.js'), 0o600)
       const claim = new Int32Array(new SharedArrayBuffer(4))
       const theirs = side.call('store:check', { root, integrities, claim })
