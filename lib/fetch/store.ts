@@ -11,7 +11,8 @@ const require = createRequire(import.meta.url)
 // loaded on first use: a replayed ci reads no tarball
 let cacacheModule: any
 const cacache = (): any => (cacacheModule ??= require('cacache'))
-const contentPath: (cache: string, integrity: string) => string = require('cacache/lib/content/path.js')
+let contentPathModule: ((cache: string, integrity: string) => string) | undefined
+const contentPath = (cache: string, integrity: string): string => (contentPathModule ??= require('cacache/lib/content/path.js'))(cache, integrity)
 
 export interface StorePaths {
   /** safe-install's verified tarball store (a cacache) */

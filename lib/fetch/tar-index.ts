@@ -2,8 +2,13 @@
 // with node-tar's own parser, so what we judge is exactly what pacote's
 // extraction will see. Runs on verified bytes only.
 import zlib from 'node:zlib'
-import { Parser } from 'tar'
+import { createRequire } from 'node:module'
 import type { TarEntry } from '../types.js'
+
+const require = createRequire(import.meta.url)
+// loaded on first use: a replayed ci reads no tarball
+let tarModule: typeof import('tar') | undefined
+const tar = (): typeof import('tar') => (tarModule ??= require('tar'))
 
 /** Files worth keeping in memory for the checks: code and manifests, up to 1 MiB. */
 const KEEP = /\.(c?js|mjs|json|gyp)$/i
@@ -40,7 +45,7 @@ export function indexTarball (tgz: Buffer): TarIndex {
   const raw = tgz[0] === 0x1f && tgz[1] === 0x8b ? gunzip(tgz) : tgz
   const files: TarEntry[] = []
   const contents = new Map<string, Buffer>()
-  const parser = new Parser({
+  const parser = new (tar().Parser)({
     strict: false,
     onReadEntry: (entry: any) => {
       const rawPath: string = entry.path

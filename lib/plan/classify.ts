@@ -4,7 +4,9 @@ import { createRequire } from 'node:module'
 import type { SourceType } from '../types.js'
 
 const require = createRequire(import.meta.url)
-const npa = require('npm-package-arg')
+// loaded on first use: a plan read from the cache classifies nothing
+let npaModule: any
+const npa = (): any => (npaModule ??= require('npm-package-arg'))
 
 const REGISTRY_SPEC_TYPES = new Set(['version', 'range', 'tag', 'alias'])
 
@@ -43,7 +45,7 @@ export function classifySource (input: ClassifyInput): SourceType {
 
 function specType (name: string, spec: string): string | undefined {
   try {
-    return npa.resolve(name, spec).type
+    return npa().resolve(name, spec).type
   } catch {
     return undefined
   }

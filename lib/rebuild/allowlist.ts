@@ -17,10 +17,15 @@
 // in any list wins; a package no list mentions is not allowed.
 import { readFile } from 'node:fs/promises'
 import { resolve, join } from 'node:path'
-import npa from 'npm-package-arg'
+import { createRequire } from 'node:module'
 import semver from 'semver'
 import type { Plan, PlanEntry } from '../types.js'
 import { matchesNamePattern } from '../policy/release-age.js'
+
+const require = createRequire(import.meta.url)
+// loaded when a list has entries: most projects have none, and ci reads the lists every run
+let npaModule: typeof import('npm-package-arg') | undefined
+const npa = (spec: string, where?: string): ReturnType<typeof import('npm-package-arg')> => (npaModule ??= require('npm-package-arg'))(spec, where)
 
 export interface NpmAllowScripts {
   /** where the policy came from */

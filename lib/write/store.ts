@@ -23,7 +23,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import ssri from 'ssri'
-import { UnpackSync } from 'tar'
 import { SafeInstallError } from '../errors.js'
 import { mapLimit, turn } from '../fetch/pool.js'
 import { readVerified } from '../fetch/store.js'
@@ -31,6 +30,9 @@ import { processAlive } from './alive.js'
 
 const require = createRequire(import.meta.url)
 const normalizeBin: (pkg: Record<string, any>) => Record<string, any> = require('npm-normalize-package-bin')
+// loaded on first extraction: a replayed ci extracts nothing
+let tarModule: typeof import('tar') | undefined
+const tar = (): typeof import('tar') => (tarModule ??= require('tar'))
 
 export const STORE_VERSION = 1
 const INDEX = 'index.json'
@@ -532,7 +534,7 @@ function pacoteTarOptions (cwd: string): Record<string, any> {
 // and by the fetches: a cold install spent most of its time queued there.
 function untar (data: Buffer, cwd: string): void {
   let failed: unknown
-  const u = new UnpackSync(pacoteTarOptions(cwd) as any)
+  const u = new (tar().UnpackSync)(pacoteTarOptions(cwd) as any)
   u.on('error', (err: unknown) => { failed ??= err })
   u.end(data)
   if (failed !== undefined) throw failed

@@ -1,11 +1,17 @@
 // The precise pass: parse with acorn and look at the syntax tree, so a word
 // in a comment or a string never counts, and `require(x)` is told from
 // `require('x')`.
-import { parse, type Options } from 'acorn'
+import { createRequire } from 'node:module'
+import type { Options } from 'acorn'
 import type { Capability, RawFinding } from './findings.js'
 import { MAX_EXAMPLES, clip } from './findings.js'
 import { GLOBAL_OBJECTS, NETWORK_GLOBALS, moduleCapability } from './modules.js'
 import { HEX_IDENTIFIER, HEX_IDENTIFIER_THRESHOLD, LONG_STRING, blobDetail, findBlob, hexEscapedText } from './obfuscation.js'
+
+const require = createRequire(import.meta.url)
+// loaded on first parse: scan results of known tarballs come from the cache
+let acornModule: typeof import('acorn') | undefined
+const acorn = (): typeof import('acorn') => (acornModule ??= require('acorn'))
 
 type SourceType = 'module' | 'script'
 
@@ -27,7 +33,7 @@ export function parseJs (text: string, hint?: SourceType): any {
       : MODULE_SYNTAX.test(text) ? ['module', 'script'] : ['script', 'module']
   for (const sourceType of order) {
     try {
-      return parse(text, { ...BASE_OPTIONS, sourceType })
+      return acorn().parse(text, { ...BASE_OPTIONS, sourceType })
     } catch {
       // try the next source type
     }
