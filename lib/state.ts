@@ -32,6 +32,11 @@ export function statePath (options: Options, kind: 'install' | 'verify' | 'repla
   return path.join(options.cache, '_safe-install', 'state', `${id}-${kind}.json`)
 }
 
+/** The last record made for this project, kept as a template (lib/record/template.ts). */
+export function recordTemplatePath (options: Options): string {
+  return statePath(options, 'replay').replace(/-replay\.json$/, '-record.txt')
+}
+
 const hiddenLockfile = (options: Options) => path.join(options.prefix, 'node_modules', '.package-lock.json')
 
 /** Everything that decides the verdict, hashed. */
@@ -98,7 +103,8 @@ export async function writeReplay (options: Options, key: string, data: ReplayDa
 }
 
 export async function forgetState (options: Options): Promise<void> {
-  await Promise.all((['install', 'verify', 'replay'] as const).map(k => fs.rm(statePath(options, k), { force: true }).catch(() => {})))
+  const files = [...(['install', 'verify', 'replay'] as const).map(k => statePath(options, k)), recordTemplatePath(options)]
+  await Promise.all(files.map(f => fs.rm(f, { force: true }).catch(() => {})))
 }
 
 export type { PlanEntry }

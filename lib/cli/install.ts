@@ -14,7 +14,7 @@ import { formatSummary, formatTimings } from '../report/human.js'
 import { jsonReport } from '../report/json.js'
 import { createProgress } from '../report/progress.js'
 import type { Command } from '../types.js'
-import { inputKey, readReplay, readState, writeReplay, writeState } from '../state.js'
+import { inputKey, readReplay, readState, recordTemplatePath, writeReplay, writeState } from '../state.js'
 import { runNoop } from './noop.js'
 import { toCliFlags } from './flags.js'
 import type { Io } from './main.js'
@@ -67,8 +67,10 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
   // the time they ask (loaded here: a no-op run never needs these modules)
   const [{ tufKeysTargetsOf }, { tufOptions }] = await Promise.all([import('../evidence/keys.js'), import('../evidence/tuf.js')])
   const tufNames = tufKeysTargetsOf(options)
+  const template = recordTemplatePath(options)
   void side.call('warm', {
     kinds: recordTargets.length ? ['tuf', 'record'] : ['tuf'],
+    template,
     tuf: tufNames.length ? { opts: tufOptions(options), names: tufNames } : undefined,
   }).catch(() => {})
   // the npm libraries load only when there is work to do
@@ -103,7 +105,7 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
   let prepared: { id: number, notes: number } | undefined
   const prepare = (result: RunResult) => {
     prepared = { id: (prepared?.id ?? 0) + 1, notes: result.notes.length }
-    void side.call('record:prepare', { id: prepared.id, input: recordInput(result), specVersion: options.record.specVersion }).catch(() => {})
+    void side.call('record:prepare', { id: prepared.id, input: recordInput(result), specVersion: options.record.specVersion, template }).catch(() => {})
     return prepared
   }
   let heard!: () => void

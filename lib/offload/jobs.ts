@@ -1,6 +1,7 @@
 // What the main thread hands to its side thread (side-thread.ts): the
 // install record (building and serializing it with the CycloneDX library,
-// the diff against the last one, the fsync'd write), the Sigstore TUF
+// or filling in the last one made from the same input; the diff against the
+// last one, the fsync'd write), the Sigstore TUF
 // targets (loading @sigstore/tuf and asking the TUF repository), the
 // extraction of verified tarballs into the content store during a cold run,
 // and the check of the content store's files before a replayed write links
@@ -9,9 +10,12 @@
 // that the main thread would otherwise spend in line with writing the
 // tree. The same functions run inline when no side thread can start:
 // results never depend on it.
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs'
 import type { SigstoreTargets, SigstoreTargetsOptions, TufTarget } from '../evidence/tuf.js'
 import { Budget } from '../fetch/budget.js'
 import type { RecordInput, RecordSpecVersion } from '../record/cyclonedx.js'
+import type { RecordTemplate } from '../record/template.js'
 import type { RecordDiff } from '../record/diff.js'
 import type { EntriesChecked } from '../write/store.js'
 
@@ -22,6 +26,8 @@ export interface PreparedRecordJob {
   /** what the record says (structured-cloneable: plain data, Maps) */
   readonly input: RecordInput
   readonly specVersion: RecordSpecVersion
+  /** where the last record made for this project is kept as a template (lib/record/template.ts); none: always built */
+  readonly template?: string
 }
 
 export interface RecordWriteJob {
@@ -54,7 +60,7 @@ export interface JobTypes {
    * start asking TUF for the targets the run will ask for (`tuf:target` then
    * gets the same answer, in flight or in hand)
    */
-  warm: { payload: { kinds: ReadonlyArray<'record' | 'tuf'>, tuf?: TufTargetsJob }, result: void }
+  warm: { payload: { kinds: ReadonlyArray<'record' | 'tuf'>, tuf?: TufTargetsJob, template?: string }, result: void }
   'record:prepare': { payload: PreparedRecordJob, result: void }
   'record:write': { payload: RecordWriteJob, result: RecordJobResult }
   'tuf:target': { payload: TufTargetJob, result: TufTarget | undefined }
@@ -70,13 +76,22 @@ const EXTRACTIONS = 2
 export type JobKind = keyof JobTypes
 export type Jobs = { [K in JobKind]: (payload: JobTypes[K]['payload']) => Promise<JobTypes[K]['result']> }
 
-const recordModules = () => Promise.all([import('../record/cyclonedx.js'), import('../record/diff.js'), import('../record/write.js')])
+// the builder (and the CycloneDX library) only when no kept template fits
+const recordBuilder = () => import('../record/cyclonedx.js')
+const recordModules = () => Promise.all([import('../record/template.js'), import('../record/diff.js'), import('../record/write.js')])
+
+interface Prepared {
+  readonly json: string
+  /** the record as a template, when it could be made one */
+  readonly template?: RecordTemplate
+}
 const tufModule = () => import('../evidence/tuf.js')
 
 /** A set of job functions with their own state (one TUF client per options). */
 export function createJobs (): Jobs {
   const tufs = new Map<string, SigstoreTargets>()
-  const prepared = new Map<number, Promise<string>>()
+  const prepared = new Map<number, Promise<Prepared>>()
+  let maker: string | undefined
   /** the store check in progress, if any */
   let checking: Promise<unknown> = Promise.resolve()
   // jobs arrive as fast as packages are verified: a queue, not a read of every tarball at once
@@ -89,25 +104,43 @@ export function createJobs (): Jobs {
     return targets
   }
   return {
-    async warm ({ kinds, tuf }) {
+    async warm ({ kinds, tuf, template }) {
       if (tuf) void targetsFor(tuf.opts).then(t => { for (const name of tuf.names) void t.target(name) })
-      await Promise.all(kinds.map(k => k === 'record' ? recordModules() : tufModule()))
+      // the builder too when there is no template to reuse (a first run)
+      const builder = template === undefined || !fs.existsSync(template)
+      await Promise.all(kinds.map(k => k === 'record' ? Promise.all([recordModules(), builder && recordBuilder()]) : tufModule()))
     },
-    async 'record:prepare' ({ id, input, specVersion }) {
+    async 'record:prepare' ({ id, input, specVersion, template: file }) {
       // after a store check in progress: the write waits on that before it
       // links anything, and on the record only when it swaps
-      const json = Promise.all([recordModules(), checking]).then(([[{ buildRecord, serializeRecord }]]) => serializeRecord(buildRecord(input), specVersion))
-      json.catch(() => {}) // reported by record:write
-      prepared.set(id, json)
+      const made = Promise.all([recordModules(), checking]).then(async ([[t]]): Promise<Prepared> => {
+        const timestamp = (input.timestamp ?? new Date()).toISOString()
+        const key = file === undefined ? undefined : t.recordKey(input, specVersion, maker ??= t.recordMaker())
+        const kept = file === undefined ? undefined : t.readTemplate(file)
+        const ages = t.agesOf(input)
+        const json = kept && kept.key === key ? t.fillTemplate(kept, { serialNumber: `urn:uuid:${randomUUID()}`, timestamp, ages }) : undefined
+        if (json !== undefined) return { json, template: kept }
+        const { buildRecord, serializeRecord } = await recordBuilder()
+        const bom = buildRecord({ ...input, timestamp: new Date(timestamp) })
+        const made = serializeRecord(bom, specVersion)
+        const template = key === undefined ? undefined : t.templateOf(key, made, { serialNumber: bom.serialNumber ?? '', timestamp, ages })
+        if (template && file !== undefined) t.writeTemplate(file, template)
+        return { json: made, template }
+      })
+      made.catch(() => {}) // reported by record:write
+      prepared.set(id, made)
     },
     // a prepared record may be written more than once (into the staged tree,
     // then to --record files after the swap); it lives as long as the jobs
     async 'record:write' ({ id, targets, previous }) {
       const pending = prepared.get(id)
       if (!pending) throw new Error(`no record was prepared as ${id}`)
-      const [json, [, { diffRecords }, { parseRecord, writeRecordAtomic }]] = await Promise.all([pending, recordModules()])
+      const [{ json, template }, [{ sameDocument }, { diffRecords, noChanges }, { parseRecord, writeRecordAtomic }]] = await Promise.all([pending, recordModules()])
       let diff: RecordDiff | undefined
-      if (previous !== undefined) {
+      if (previous !== undefined && template && sameDocument(template, previous)) {
+        // the same document made at another time: nothing to parse to know that nothing changed
+        diff = noChanges()
+      } else if (previous !== undefined) {
         // an unreadable earlier record is no reason to fail: there is just no diff
         const before = (() => { try { return parseRecord(previous, 'the previous record') } catch { return undefined } })()
         if (before) diff = diffRecords(before, JSON.parse(json))

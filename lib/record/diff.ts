@@ -157,6 +157,11 @@ export function diffRecords (previous: RecordDocument | undefined | null, next: 
   }
 }
 
+/** The diff of two records of the same packages with the same evidence. */
+export function noChanges (): RecordDiff {
+  return { added: [], removed: [], changed: [], evidenceChanged: [], capabilitiesGained: [] }
+}
+
 export function isEmptyDiff (diff: RecordDiff): boolean {
   return diff.added.length === 0 && diff.removed.length === 0 && diff.changed.length === 0 &&
     diff.evidenceChanged.length === 0 && diff.capabilitiesGained.length === 0

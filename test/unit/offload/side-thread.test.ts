@@ -79,6 +79,51 @@ describe.each([
     }
   })
 
+  it('keeps the record as a template: a later run of the same input (older packages, another time) fills it in, the same document buildRecord makes, with no changes against the last one', async () => {
+    const label = _label.replace(/\W+/g, '-')
+    const template = path.join(tmp, `template-${label}`, 'p-record.txt')
+    const first = path.join(tmp, `first-${label}.cdx.json`)
+    const run1 = make()
+    try {
+      await run1.call('record:prepare', { id: 1, input: recordInput(), specVersion: '1.6', template })
+      await run1.call('record:write', { id: 1, targets: [first] })
+    } finally {
+      run1.close()
+    }
+    expect(fs.existsSync(template)).toBe(true)
+    const kept = fs.readFileSync(template, 'utf8')
+
+    const later = recordInput()
+    const ev = later.evidence.get(ENTRIES.plain.location)!
+    later.evidence.set(ENTRIES.plain.location, { ...ev, releaseAge: { ...ev.releaseAge!, ageDays: ev.releaseAge!.ageDays! + 30.25 } })
+    later.timestamp = new Date('2026-12-26T01:02:03.004Z')
+    const second = path.join(tmp, `second-${label}.cdx.json`)
+    const run2 = make()
+    try {
+      await run2.call('record:prepare', { id: 1, input: later, specVersion: '1.6', template })
+      const done = await run2.call('record:write', { id: 1, targets: [second], previous: fs.readFileSync(first, 'utf8') })
+      expect(done.diff).toEqual({ added: [], removed: [], changed: [], evidenceChanged: [], capabilitiesGained: [] })
+    } finally {
+      run2.close()
+    }
+    // filled in, not made again: the template is as it was
+    expect(fs.readFileSync(template, 'utf8')).toBe(kept)
+    const text = fs.readFileSync(second, 'utf8')
+    expect(comparable(text)).toEqual(comparable(serializeRecord(buildRecord(later), '1.6')))
+    expect(text).toContain(`"value": "${ev.releaseAge!.ageDays! + 30.25}"`)
+    expect(JSON.parse(text).serialNumber).not.toBe(JSON.parse(fs.readFileSync(first, 'utf8')).serialNumber)
+
+    // another input is made anew, and kept in its place
+    const run3 = make()
+    try {
+      await run3.call('record:prepare', { id: 1, input: recordInput(['a note']), specVersion: '1.6', template })
+      await run3.call('record:write', { id: 1, targets: [path.join(tmp, `third-${label}.cdx.json`)] })
+    } finally {
+      run3.close()
+    }
+    expect(fs.readFileSync(template, 'utf8')).not.toBe(kept)
+  })
+
   it('an earlier record that is not CycloneDX gives no diff, not a failure', async () => {
     const side = make()
     try {
