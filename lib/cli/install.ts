@@ -82,6 +82,8 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
   const writer = command === 'verify' ? undefined : new (await import('../write/materialize.js')).MaterializeWriter({
     checker: (root, integrities, claim) => side.call('store:check', { root, integrities, claim }),
     extractor: (root, tarballs, integrity) => side.call('store:extract', { root, tarballs, integrity }),
+    // inline, the side thread's share would be this thread's anyway
+    linker: side.inlineReason === undefined ? (jobs, claim) => side.call('store:link', { jobs, claim }) : undefined,
   })
   const progress = createProgress(options.progress, 'verifying')
   // read before the writer swaps node_modules: the diff is against it

@@ -4,8 +4,8 @@
 // last one, the fsync'd write), the Sigstore TUF
 // targets (loading @sigstore/tuf and asking the TUF repository), the
 // extraction of verified tarballs into the content store during a cold run,
-// and the check of the content store's files before a replayed write links
-// them.
+// the check of the content store's files before a replayed write links
+// them, and a share of the links.
 // Each is a few hundred milliseconds of module loading, CPU or system calls
 // that the main thread would otherwise spend in line with writing the
 // tree. The same functions run inline when no side thread can start:
@@ -17,6 +17,7 @@ import { Budget } from '../fetch/budget.js'
 import type { RecordInput, RecordSpecVersion } from '../record/cyclonedx.js'
 import type { RecordTemplate } from '../record/template.js'
 import type { RecordDiff } from '../record/diff.js'
+import type { Linked, SharedJob } from '../write/shared-links.js'
 import type { EntriesChecked } from '../write/store.js'
 
 /** A record made (`record:prepare`), then written where and when asked (`record:write`). */
@@ -66,6 +67,8 @@ export interface JobTypes {
   'tuf:target': { payload: TufTargetJob, result: TufTarget | undefined }
   /** the content store's entries checked against their indexes, positions claimed from shared memory (lib/write/store.ts checkClaimedYielding) */
   'store:check': { payload: { root: string, integrities: readonly string[], claim: Int32Array }, result: EntriesChecked }
+  /** a share of a replay's hard links, jobs claimed from shared memory (lib/write/shared-links.ts) */
+  'store:link': { payload: { jobs: readonly SharedJob[], claim: Int32Array }, result: Linked }
   /** a verified tarball's entry built in the content store (lib/write/store.ts extractEntry) */
   'store:extract': { payload: { root: string, tarballs: string, integrity: string }, result: void }
 }
@@ -157,6 +160,10 @@ export function createJobs (): Jobs {
       const check = checkClaimedYielding(root, integrities, claim)
       checking = check.catch(() => {})
       return check
+    },
+    async 'store:link' ({ jobs, claim }) {
+      const { linkClaimedYielding } = await import('../write/shared-links.js')
+      return linkClaimedYielding(jobs, claim)
     },
     async 'store:extract' ({ root, tarballs, integrity }) {
       const done = await extractions.acquire(1)

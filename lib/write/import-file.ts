@@ -2,8 +2,9 @@
 // node_modules: a copy-on-write clone, a hard link, or a plain copy
 // (policy.importMethod). `auto` tries a clone once, then hard links, and
 // copies when the store is on another device. Synchronous on purpose: these
-// are single cheap system calls, and a loop of them on the main thread beat
-// the thread pool and worker threads on ext4 (see MaterializeWriter).
+// are single cheap system calls, and a loop of them beat the thread pool on
+// ext4; a second loop on the side thread takes a share of the plain jobs
+// (shared-links.ts).
 import fs from 'node:fs'
 import type { ImportMethod } from '../types.js'
 

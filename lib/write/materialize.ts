@@ -25,7 +25,8 @@ import { storePaths } from '../fetch/store.js'
 import { installedNodes } from '../plan/load.js'
 import type { RunNote } from '../types.js'
 import { createImporter, type FileImporter, type ImportKind } from './import-file.js'
-import { buildEntry, checkClaimedYielding, checkPositions, checkStoredEntries, contentStoreRoot, emptyCheck, ensureEntries, entryIndex, execMode, hasEntry, knownListing, listedEntry, listingProblems, repairEntry, type EnsureResult, type EntriesChecked, type EntryFiles, type KnownListing, type StoreEntry, type StoreEvent, type StoreIndex } from './store.js'
+import type { Linked, SharedJob } from './shared-links.js'
+import { buildEntry, checkClaimedYielding, claimed, checkPositions, checkStoredEntries, contentStoreRoot, emptyCheck, ensureEntries, entryIndex, execMode, hasEntry, knownListing, listedEntry, listingProblems, repairEntry, type EnsureResult, type EntriesChecked, type EntryFiles, type KnownListing, type StoreEntry, type StoreEvent, type StoreIndex } from './store.js'
 import { recoverSwap, StagedSwap } from './swap.js'
 import { dirsOf, layoutFromTree, StagingLayout, type TreeLayout } from './tree-layout.js'
 import type { StagedWrite, TreeWriter, WriteInput } from './writer.js'
@@ -62,6 +63,12 @@ export interface MaterializeWriterOptions {
    * extracts on this thread
    */
   extractor?: (root: string, tarballs: string, integrity: string) => Promise<void>
+  /**
+   * hard-links a share of the plain jobs (shared-links.ts linkClaimedYielding)
+   * elsewhere, e.g. on the run's side thread, taking jobs from `claim` as
+   * this thread does; without it this thread links every file
+   */
+  linker?: (jobs: readonly SharedJob[], claim: Int32Array) => Promise<Linked>
 }
 
 /** A node whose files come from a store entry. */
@@ -302,12 +309,42 @@ export class MaterializeWriter implements TreeWriter {
         lap('check')
       }
       let sinceTurn = 0
-      for (const job of jobs) {
-        const n = importFiles(job, importer)
+      const imported = async (n: number): Promise<void> => {
         fileCount += n
         if ((sinceTurn += n) >= 1024) {
           sinceTurn = 0
           await turn()
+        }
+      }
+      // the first job settles what `auto` does; if that is hard links, the
+      // plain jobs are shared with the linker
+      let own = jobs
+      let shared: FileJob[] = []
+      if (this.opts.linker && jobs.length > 1) {
+        await imported(importFiles(jobs[0], importer))
+        own = []
+        for (const job of jobs.slice(1)) (importer.kind === 'hardlink' && plainJob(job) ? shared : own).push(job)
+      }
+      const sharing = shared.length ? shareLinks(this.opts.linker!, shared) : undefined
+      for (const job of own) await imported(importFiles(job, importer))
+      if (sharing) {
+        const mine: number[] = []
+        for (const p of claimed(sharing.claim, shared.length)) {
+          await imported(importFiles(shared[p], importer))
+          mine.push(p)
+        }
+        // a linker that failed as a thread (not on a file) reports nothing: its jobs are done here
+        const theirs = await sharing.theirs.catch((): Linked => ({ done: [], counts: { clone: 0, hardlink: 0, copy: 0 }, notes: [] }))
+        if (theirs.failed) throw Object.assign(new Error(theirs.failed.message), { code: theirs.failed.code })
+        for (const k of Object.keys(theirs.counts) as ImportKind[]) importer.counts[k] += theirs.counts[k]
+        for (const note of theirs.notes) if (!importer.notes.includes(note)) importer.notes.push(note)
+        fileCount += theirs.done.reduce((sum, p) => sum + shared[p].entry.listing.paths.length, 0)
+        const done = new Set([...mine, ...theirs.done])
+        for (const [p, job] of shared.entries()) {
+          if (done.has(p)) continue
+          // claimed and maybe half linked by a thread that is gone
+          for (const rel of job.entry.listing.paths) fs.rmSync(job.staged + '/' + rel, { force: true })
+          await imported(importFiles(job, importer))
         }
       }
       lap('files')
@@ -441,6 +478,19 @@ function reconcileFolders (made: Set<string>, wanted: Set<string>): void {
 function excluded (job: FileJob, rel: string): boolean {
   for (const x of job.exclude) if (rel === x || rel.startsWith(x + '/')) return true
   return false
+}
+
+/** A job whose files are all hard links of its entry's: nothing excluded, no bin target fixed by the store or by this install. */
+function plainJob (job: FileJob): boolean {
+  return job.exclude.length === 0 && job.fixed.size === 0 && job.entry.listing.fixes.length === 0
+}
+
+/** Hands the linker the shared jobs, positions claimed from a new counter. */
+function shareLinks (linker: NonNullable<MaterializeWriterOptions['linker']>, shared: readonly FileJob[]) {
+  const claim = new Int32Array(new SharedArrayBuffer(4))
+  const theirs = linker(shared.map(j => [j.entry.filesDir, j.staged, j.entry.listing.paths, j.entry.listing.modes]), claim)
+  theirs.catch(() => {}) // heard once this thread's share is done
+  return { claim, theirs }
 }
 
 /** Imports the files of one node from its store entry; returns how many. */

@@ -364,7 +364,7 @@ function checkEntry (root: string, integrity: string, out: EntriesChecked): void
 }
 
 /** Positions below `n`, each taken from the counter `claim` (one Int32 in shared memory) as it is reached. */
-function * claimed (claim: Int32Array, n: number): Generator<number> {
+export function * claimed (claim: Int32Array, n: number): Generator<number> {
   for (let i = Atomics.add(claim, 0, 1); i < n; i = Atomics.add(claim, 0, 1)) yield i
 }
 

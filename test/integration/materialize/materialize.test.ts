@@ -9,6 +9,7 @@ import { loadOptions } from '../../../lib/config/load.js'
 import { runPipeline } from '../../../lib/pipeline.js'
 import { ArboristWriter } from '../../../lib/write/arborist-writer.js'
 import { MaterializeWriter } from '../../../lib/write/materialize.js'
+import { linkClaimedYielding } from '../../../lib/write/shared-links.js'
 import { contentStoreRoot, extractEntry } from '../../../lib/write/store.js'
 import { PREVIOUS, STAGING, JOURNAL } from '../../../lib/write/swap.js'
 import type { TreeWriter } from '../../../lib/write/writer.js'
@@ -220,6 +221,52 @@ describe('MaterializeWriter: the same tree as ArboristWriter', () => {
     await install(s, failing)
     expect(failing.stats!.entriesExtracted).toBe(integrities.size)
     expect(diff(reference, projectTrees(dir))).toEqual([])
+  })
+
+  it('hard links shared with a linker give the same tree; jobs of a linker that dies are redone here, half-linked or not; a file it cannot link fails the write, the previous tree kept', async () => {
+    s = await richProject()
+    const dir = s.project.dir
+    const hardlink = { importMethod: 'hardlink' }
+    await install(s, new ArboristWriter(), hardlink)
+    const reference = projectTrees(dir)
+    const alone = new MaterializeWriter()
+    await install(s, alone, hardlink)
+
+    let theirs = 0
+    const sharing = new MaterializeWriter({
+      linker: async (jobs, claim) => {
+        const linked = await linkClaimedYielding(jobs, claim, 1)
+        theirs += linked.done.length
+        return linked
+      },
+    })
+    await install(s, sharing, hardlink)
+    expect(theirs).toBeGreaterThan(0)
+    expect(diff(reference, projectTrees(dir))).toEqual([])
+    // counted as if one thread had done it all
+    expect(sharing.stats!.imported).toEqual(alone.stats!.imported)
+    expect(sharing.stats!.files).toBe(alone.stats!.files)
+
+    // claims a job, links half of its files, and is gone
+    let half = 0
+    const dying = new MaterializeWriter({
+      linker: async (jobs, claim) => {
+        const [src, dst, paths] = jobs[Atomics.add(claim, 0, 1)]
+        for (const rel of paths.slice(0, Math.ceil(paths.length / 2))) { fs.linkSync(`${src}/${rel}`, `${dst}/${rel}`); half++ }
+        throw new Error('the thread is gone')
+      },
+    })
+    await install(s, dying, hardlink)
+    expect(half).toBeGreaterThan(0)
+    expect(diff(reference, projectTrees(dir))).toEqual([])
+
+    const before = projectTrees(dir)
+    const failing = new MaterializeWriter({
+      linker: async () => ({ done: [], counts: { clone: 0, hardlink: 0, copy: 0 }, notes: [], failed: { message: 'injected EIO', code: 'EIO' } }),
+    })
+    await expect(install(s, failing, hardlink)).rejects.toMatchObject({ code: 'ESIWRITE', message: expect.stringMatching(/EIO/) })
+    expect(diff(before, projectTrees(dir))).toEqual([])
+    expect(fs.existsSync(path.join(dir, STAGING))).toBe(false)
   })
 
   it('a store file changed on disk is detected, the entry extracted again, and the tree is right', async () => {
