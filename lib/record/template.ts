@@ -12,7 +12,8 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import type { RecordInput, RecordSpecVersion } from './cyclonedx.js'
+import type { PackageEvidence } from '../types.js'
+import type { RecordInput, RecordSource, RecordSpecVersion } from './cyclonedx.js'
 
 const require = createRequire(import.meta.url)
 const FORMAT = 1
@@ -43,24 +44,41 @@ export interface TemplateValues {
   readonly ages: ReadonlyMap<string, string>
 }
 
-// Maps and Sets as their entries (JSON.stringify writes `{}` for both); ages left out
-function replacer (key: string, value: unknown): unknown {
-  if (key === 'ageDays' && typeof value === 'number') return undefined
-  if (value instanceof Map) return { '<map>': [...value] }
-  if (value instanceof Set) return { '<set>': [...value] }
-  return value
+/**
+ * What JSON.stringify writes whole: no Map or Set at any depth (it writes
+ * both as `{}`, so a difference inside one would not change the key). A
+ * field of that kind added to the record's input fails to compile in
+ * recordKey until it is converted there too.
+ */
+type JsonSafe<T> = T extends ReadonlyMap<unknown, unknown> | ReadonlySet<unknown>
+  ? never
+  : T extends Date | string | number | boolean | null | undefined
+    ? T
+    : T extends ReadonlyArray<infer E>
+      ? ReadonlyArray<JsonSafe<E>>
+      : { readonly [K in keyof T]: JsonSafe<T[K]> }
+
+type Keyed = Omit<RecordInput, 'timestamp' | 'evidence' | 'sources'> & {
+  readonly evidence: ReadonlyArray<readonly [string, PackageEvidence]>
+  readonly sources?: ReadonlyArray<readonly [string, RecordSource]>
 }
 
 /**
  * Names a record's input with everything else the document depends on:
  * `maker` names the code and library versions that build and serialize it.
- * The timestamp and the ages are left out: they are filled in.
+ * The timestamp and the ages are left out: they are filled in. (No replacer:
+ * one call per value cost more than the stringify itself.)
  */
 export function recordKey (input: RecordInput, specVersion: RecordSpecVersion, maker: string): string {
-  const { timestamp: _ignored, ...rest } = input
+  const { timestamp: _ignored, evidence, sources, ...rest } = input
+  const keyed: JsonSafe<Keyed> = {
+    ...rest,
+    evidence: [...evidence].map(([location, ev]) => [location, ev.releaseAge?.ageDays === undefined ? ev : { ...ev, releaseAge: { ...ev.releaseAge, ageDays: undefined } }]),
+    sources: sources && [...sources],
+  }
   return crypto.createHash('sha256')
     .update(`${FORMAT}\0${specVersion}\0${maker}\0`)
-    .update(JSON.stringify(rest, replacer))
+    .update(JSON.stringify(keyed))
     .digest('hex')
 }
 
