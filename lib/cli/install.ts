@@ -87,7 +87,8 @@ async function runVerified (command: Command, argv: string[], args: Record<strin
   })
   const progress = createProgress(options.progress, 'verifying')
   // read before the writer swaps node_modules: the diff is against it
-  const previous = command === 'verify' ? undefined : await readFile(defaultRecord, 'utf8').catch(() => undefined)
+  // (its bytes: as a string, a large record's decoding cost more than its comparison)
+  const previous = command === 'verify' ? undefined : await readFile(defaultRecord).catch(() => undefined)
   let diff: RecordDiff | undefined
   const written: string[] = []
 

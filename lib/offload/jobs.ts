@@ -36,7 +36,7 @@ export interface RecordWriteJob {
   /** files to write, each atomically */
   readonly targets: readonly string[]
   /** the text of the record this install replaces, read before the swap: the diff is against it */
-  readonly previous?: string
+  readonly previous?: string | Uint8Array
 }
 
 export interface RecordJobResult {
@@ -84,7 +84,8 @@ const recordBuilder = () => import('../record/cyclonedx.js')
 const recordModules = () => Promise.all([import('../record/template.js'), import('../record/diff.js'), import('../record/write.js')])
 
 interface Prepared {
-  readonly json: string
+  /** the record's text, or its UTF-8 bytes in parts (filled in from a template) */
+  readonly json: string | readonly Uint8Array[]
   /** the record as a template, when it could be made one */
   readonly template?: RecordTemplate
 }
@@ -145,8 +146,9 @@ export function createJobs (): Jobs {
         diff = noChanges()
       } else if (previous !== undefined) {
         // an unreadable earlier record is no reason to fail: there is just no diff
-        const before = (() => { try { return parseRecord(previous, 'the previous record') } catch { return undefined } })()
-        if (before) diff = diffRecords(before, JSON.parse(json))
+        const text = (t: string | Uint8Array | readonly Uint8Array[]) => typeof t === 'string' ? t : Buffer.concat(Array.isArray(t) ? t : [t as Uint8Array]).toString('utf8')
+        const before = (() => { try { return parseRecord(text(previous), 'the previous record') } catch { return undefined } })()
+        if (before) diff = diffRecords(before, JSON.parse(text(json)))
       }
       const written: string[] = []
       for (const target of targets) {

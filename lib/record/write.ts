@@ -2,7 +2,7 @@
 // temp file in the same folder, fsync, rename over the old one, fsync the
 // folder. A failed write leaves the previous record as it was.
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 import type { RecordDocument } from './document.js'
@@ -41,8 +41,9 @@ async function fsyncDir (dir: string): Promise<void> {
  * Write `json` (a string, or a value to stringify) to `path` atomically,
  * creating the folder if needed.
  */
-export async function writeRecordAtomic (path: string, json: string | object): Promise<void> {
-  const text = typeof json === 'string' ? json : `${JSON.stringify(json, null, 2)}\n`
+export async function writeRecordAtomic (path: string, json: string | readonly Uint8Array[] | object): Promise<void> {
+  // text, UTF-8 bytes in parts written as they are, or a document to serialize
+  const text = typeof json === 'string' || Array.isArray(json) ? json : `${JSON.stringify(json, null, 2)}\n`
   const dir = dirname(path)
   await mkdir(dir, { recursive: true })
   const tmp = tempPathFor(path)
@@ -50,7 +51,8 @@ export async function writeRecordAtomic (path: string, json: string | object): P
   try {
     const handle = await open(tmp, 'wx', 0o644)
     try {
-      await handle.writeFile(text, 'utf8')
+      if (typeof text === 'string') await handle.writeFile(text, 'utf8')
+      else await writeAll(handle, text)
       await handle.sync()
     } finally {
       await handle.close()
@@ -79,6 +81,19 @@ export async function readRecord (path: string): Promise<RecordDocument | undefi
 }
 
 /** A record's text as a document; throws when it is not CycloneDX JSON (`what` names it in the message). */
+/** Every byte of the parts, in order (writev takes at most IOV_MAX buffers, and may write less than asked). */
+async function writeAll (handle: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  const IOV = 1024
+  for (let i = 0; i < parts.length; i += IOV) {
+    let batch = parts.slice(i, i + IOV).filter(p => p.byteLength > 0)
+    while (batch.length) {
+      let { bytesWritten } = await handle.writev(batch)
+      while (batch.length && bytesWritten >= batch[0].byteLength) bytesWritten -= batch.shift()!.byteLength
+      if (batch.length && bytesWritten > 0) batch[0] = batch[0].subarray(bytesWritten)
+    }
+  }
+}
+
 export function parseRecord (text: string, what: string): RecordDocument {
   let doc: unknown
   try {

@@ -22,7 +22,8 @@ function input (over: Partial<RecordInput> = {}): RecordInput {
     command: 'safe-install ci',
     tool: TOOL,
     libraries: LIBRARIES,
-    notes: [{ check: 'signatures', message: 'registry keys from the embedded copy', level: 'warning' }],
+    // not ASCII: the holes are in bytes, and characters before them take more than one
+    notes: [{ check: 'signatures', message: 'registry keys from the embedded copy… (größer, 鍵)', level: 'warning' }],
     timestamp: new Date('2025-01-02T03:04:05.000Z'),
     ...over,
   }
@@ -62,7 +63,8 @@ describe('record templates', () => {
     const later = input({ evidence: agedBy(12.34), timestamp: new Date('2025-01-14T11:12:13.456Z') })
     expect(recordKey(later, '1.6', MAKER)).toBe(t.key)
     const fresh = made(later)
-    expect(fillTemplate(t, fresh.values)).toBe(fresh.text)
+    expect(Buffer.concat(fillTemplate(t, fresh.values)!).toString('utf8')).toBe(fresh.text)
+    expect(t.bytes.toString('utf8')).toContain('größer, 鍵')
   })
 
   it('names the input by everything but its timestamp and ages', () => {
@@ -98,18 +100,21 @@ describe('record templates', () => {
 
   it('tells the same document made at another time from a changed one', () => {
     const t = templateFor(input())
+    const text = t.bytes.toString('utf8')
     const later = made(input({ evidence: agedBy(3.5), timestamp: new Date('2025-02-01T00:00:00.000Z') }))
-    expect(later.text).not.toBe(t.text)
+    expect(later.text).not.toBe(text)
     expect(sameDocument(t, later.text)).toBe(true)
+    expect(sameDocument(t, Buffer.from(later.text))).toBe(true)
     // which the full diff agrees with
-    expect(isEmptyDiff(diffRecords(JSON.parse(t.text), JSON.parse(later.text)))).toBe(true)
+    expect(isEmptyDiff(diffRecords(JSON.parse(text), JSON.parse(later.text)))).toBe(true)
 
     const changed = makeEvidence()
     changed.set(ENTRIES.plain.location, fullEvidence({ provenance: { status: 'absent' } }))
     const other = made(input({ evidence: changed }))
     expect(sameDocument(t, other.text)).toBe(false)
-    expect(sameDocument(t, t.text.slice(0, -1))).toBe(false)
-    expect(sameDocument(t, t.text + ' ')).toBe(false)
+    expect(sameDocument(t, text.slice(0, -1))).toBe(false)
+    expect(sameDocument(t, text + ' ')).toBe(false)
+    expect(sameDocument(t, text.replace('größer', 'grosser'))).toBe(false)
     expect(sameDocument(t, '')).toBe(false)
   })
 
@@ -120,7 +125,7 @@ describe('record templates', () => {
       expect(readTemplate(file)).toBeUndefined()
       const t = templateFor(input())
       writeTemplate(file, t)
-      expect(readTemplate(file)).toEqual({ key: t.key, text: t.text, holes: t.holes })
+      expect(readTemplate(file)).toEqual({ key: t.key, bytes: t.bytes, holes: t.holes })
       expect(fs.readdirSync(path.dirname(file))).toEqual(['p-record.txt'])
 
       const raw = fs.readFileSync(file, 'utf8')

@@ -61,6 +61,24 @@ describe('writeRecordAtomic', () => {
     expect(readdirSync(dirname(path))).toEqual(['record.cdx.json'])
   })
 
+  it('writes UTF-8 parts as they are, in order, past the system\'s limit of buffers per write', async () => {
+    const path = join(dir, 'parts.cdx.json')
+    const text = `${JSON.stringify({ ...DOC, note: 'größer… 鍵 '.repeat(400) }, null, 2)}\n`
+    const bytes = Buffer.from(text)
+    // 3,000 parts, some empty, one split inside a multi-byte character
+    const parts: Buffer[] = []
+    const cut = bytes.indexOf(Buffer.from('鍵')) + 1
+    for (let at = 0; at < bytes.length;) {
+      const end = at < cut && cut < at + 7 ? cut : Math.min(bytes.length, at + 1 + (parts.length % 3))
+      parts.push(bytes.subarray(at, end), Buffer.alloc(0))
+      at = end
+    }
+    expect(parts.length).toBeGreaterThan(2048)
+    await writeRecordAtomic(path, parts)
+    expect(readFileSync(path, 'utf8')).toBe(text)
+    expect(readdirSync(dir).filter(n => n.startsWith('parts'))).toEqual(['parts.cdx.json'])
+  })
+
   it('accepts an object and replaces an existing record', async () => {
     const path = join(dir, 'a', 'b', 'record.cdx.json')
     await writeRecordAtomic(path, { ...DOC, version: 1 })
