@@ -326,13 +326,24 @@ export class MaterializeWriter implements TreeWriter {
         for (const job of jobs.slice(1)) (importer.kind === 'hardlink' && plainJob(job) ? shared : own).push(job)
       }
       const sharing = shared.length ? shareLinks(this.opts.linker!, shared) : undefined
-      for (const job of own) await imported(importFiles(job, importer))
-      if (sharing) {
-        const mine: number[] = []
-        for (const p of claimed(sharing.claim, shared.length)) {
-          await imported(importFiles(shared[p], importer))
-          mine.push(p)
+      const mine: number[] = []
+      try {
+        for (const job of own) await imported(importFiles(job, importer))
+        if (sharing) {
+          for (const p of claimed(sharing.claim, shared.length)) {
+            await imported(importFiles(shared[p], importer))
+            mine.push(p)
+          }
         }
+      } catch (err) {
+        // the linker claims nothing more, and is heard out before the staged tree is removed
+        if (sharing) {
+          Atomics.store(sharing.claim, 0, shared.length)
+          await sharing.theirs.catch(() => {})
+        }
+        throw err
+      }
+      if (sharing) {
         // a linker that failed as a thread (not on a file) reports nothing: its jobs are done here
         const theirs = await sharing.theirs.catch((): Linked => ({ done: [], counts: { clone: 0, hardlink: 0, copy: 0 }, notes: [] }))
         if (theirs.failed) throw Object.assign(new Error(theirs.failed.message), { code: theirs.failed.code })

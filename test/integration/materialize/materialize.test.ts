@@ -267,6 +267,37 @@ describe('MaterializeWriter: the same tree as ArboristWriter', () => {
     await expect(install(s, failing, hardlink)).rejects.toMatchObject({ code: 'ESIWRITE', message: expect.stringMatching(/EIO/) })
     expect(diff(before, projectTrees(dir))).toEqual([])
     expect(fs.existsSync(path.join(dir, STAGING))).toBe(false)
+
+    // this thread fails on a file of its own jobs while the linker is still at work: the
+    // linker is told to stop and heard out before the staged tree is removed
+    let linkerDone = false
+    let linkerJobs = 0
+    const slow = new MaterializeWriter({
+      linker: async (jobs, claim) => {
+        for (let p = Atomics.add(claim, 0, 1); p < jobs.length; p = Atomics.add(claim, 0, 1)) {
+          await new Promise(resolve => setTimeout(resolve, 20))
+          const [src, dst, paths] = jobs[p]
+          for (const rel of paths) fs.linkSync(`${src}/${rel}`, `${dst}/${rel}`)
+          linkerJobs++
+        }
+        linkerDone = true
+        return { done: [], counts: { clone: 0, hardlink: 0, copy: 0 }, notes: [] }
+      },
+    })
+    const origLink = fs.linkSync
+    ;(fs as any).linkSync = (from: fs.PathLike, to: fs.PathLike) => {
+      // @acme/util's bin is fixed by the store: its job is never shared
+      if (String(to).includes(STAGING) && String(to).endsWith(path.join('@acme', 'util', 'crlf.js'))) throw Object.assign(new Error('injected EIO'), { code: 'EIO' })
+      return origLink(from, to)
+    }
+    try {
+      await expect(install(s, slow, hardlink).finally(() => expect(linkerDone).toBe(true))).rejects.toMatchObject({ code: 'ESIWRITE' })
+    } finally {
+      (fs as any).linkSync = origLink
+    }
+    expect(linkerJobs).toBeGreaterThan(0)
+    expect(diff(before, projectTrees(dir))).toEqual([])
+    expect(fs.existsSync(path.join(dir, STAGING))).toBe(false)
   })
 
   it('a store file changed on disk is detected, the entry extracted again, and the tree is right', async () => {
