@@ -17,7 +17,8 @@
 import { existsSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from '../offload/start-worker.js'
 import { TrustedRoot } from '@sigstore/protobuf-specs'
 import type { ProvenanceOutcome } from '../types.js'
 import { verifyAttestations, type VerifyAttestationsInput } from './provenance.js'
@@ -149,8 +150,7 @@ export class ProvenancePool {
   #start (): Slot | undefined {
     let worker: Worker
     try {
-      // the process's node flags, less those a worker refuses (`node --input-type=module -e`)
-      worker = new Worker(this.#workerUrl!, { execArgv: process.execArgv.filter(a => !a.startsWith('--input-type')) })
+      worker = startWorker(this.#workerUrl!)
     } catch (err) {
       this.#fail(`the worker could not start (${err instanceof Error ? err.message : String(err)})`)
       return undefined

@@ -7,8 +7,9 @@
 // - an idle thread does not keep the process alive; close() ends it.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { JobKind, Jobs, JobTypes } from './jobs.js'
+import { startWorker } from './start-worker.js'
 
 /** the side thread's young generation (V8's default grows to 32 MB, two 16 MB semi-spaces) */
 const YOUNG_GENERATION_MB = 4
@@ -45,13 +46,9 @@ export class SideThread {
       return
     }
     try {
-      // the process's node flags, less those a worker refuses (`node --input-type=module -e`);
       // a small young generation: what the jobs allocate dies young, and each
       // new page of a larger one is a page fault (18 us each on this VM)
-      this.#worker = new Worker(url, {
-        execArgv: process.execArgv.filter(a => !a.startsWith('--input-type')),
-        resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
-      })
+      this.#worker = startWorker(url, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } })
     } catch (err) {
       this.inlineReason = `the side thread could not start (${err instanceof Error ? err.message : String(err)})`
       return
@@ -119,3 +116,4 @@ export class SideThread {
     this.#inline.then(jobs => (jobs[p.kind] as (x: unknown) => Promise<unknown>)(p.payload)).then(p.resolve, p.reject)
   }
 }
+

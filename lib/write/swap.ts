@@ -21,7 +21,8 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from '../offload/start-worker.js'
 import { processAlive } from './alive.js'
 
 export const PREVIOUS = '.safe-install-previous-node_modules'
@@ -79,7 +80,7 @@ export function removeTrees (paths: readonly string[]): Promise<void> {
   return new Promise<void>(resolve => {
     let worker: Worker
     try {
-      worker = new Worker(REMOVE_WORKER, { eval: true, workerData: [...paths] })
+      worker = startWorker(REMOVE_WORKER, { eval: true, workerData: [...paths] })
     } catch {
       resolve(fallback())
       return

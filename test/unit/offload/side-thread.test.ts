@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -6,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 
 import { createJobs } from '../../../lib/offload/jobs.js'
 import { SideThread } from '../../../lib/offload/side-thread.js'
+import { withoutRefused } from '../../../lib/offload/start-worker.js'
 import { putVerified } from '../../../lib/fetch/store.js'
 import { buildRecord, serializeRecord } from '../../../lib/record/cyclonedx.js'
 import { checkClaimedYielding, contentStoreRoot, entryDir, entryIndex, knownListing, type StoreIndex } from '../../../lib/write/store.js'
@@ -223,6 +225,27 @@ describe('SideThread without a working thread', () => {
 
   it('the worker script is compiled beside the module', () => {
     expect(fs.existsSync(fileURLToPath(WORKER))).toBe(true)
+  })
+
+  it('starts under per-process V8 flags a worker refuses (`node --max-old-space-size=…`), without them', () => {
+    const module = new URL('../../../dist/offload/side-thread.js', import.meta.url).href
+    const script = `import { SideThread } from ${JSON.stringify(module)}
+const side = new SideThread()
+const answer = await side.call('tuf:target', { opts: { cachePath: ${JSON.stringify(path.join(tmp, 'tuf-flags'))}, offline: true }, name: 'trusted_root.json' })
+console.log(JSON.stringify({ inline: side.inlineReason ?? null, source: answer?.source }))
+side.close()`
+    const r = spawnSync(process.execPath, ['--max-old-space-size=512', '--max-semi-space-size=2', '--input-type=module', '-e', script], { encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    expect(JSON.parse(r.stdout)).toEqual({ inline: null, source: 'embedded' })
+  })
+})
+
+describe('withoutRefused', () => {
+  it('drops the flags the error names, and only those', () => {
+    const argv = ['--max-old-space-size=512', '--enable-source-maps', '--max-semi-space-size=2']
+    expect(withoutRefused(argv, 'Initiated Worker with invalid execArgv flags: --max-old-space-size=512, --max-semi-space-size=2')).toEqual(['--enable-source-maps'])
+    expect(withoutRefused(argv, 'Initiated Worker with invalid execArgv flags: --something-else')).toBeUndefined()
+    expect(withoutRefused([], 'Initiated Worker with invalid execArgv flags: --x')).toBeUndefined()
   })
 })
 
