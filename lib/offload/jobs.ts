@@ -82,6 +82,7 @@ export type Jobs = { [K in JobKind]: (payload: JobTypes[K]['payload']) => Promis
 // the builder (and the CycloneDX library) only when no kept template fits
 const recordBuilder = () => import('../record/cyclonedx.js')
 const recordModules = () => Promise.all([import('../record/template.js'), import('../record/diff.js'), import('../record/write.js')])
+const tufModule = () => import('../evidence/tuf.js')
 
 interface Prepared {
   /** the record's text, or its UTF-8 bytes in parts (filled in from a template) */
@@ -89,7 +90,6 @@ interface Prepared {
   /** the record as a template, when it could be made one */
   readonly template?: RecordTemplate
 }
-const tufModule = () => import('../evidence/tuf.js')
 
 /** A set of job functions with their own state (one TUF client per options). */
 export function createJobs (): Jobs {
@@ -128,7 +128,7 @@ export function createJobs (): Jobs {
         const bom = buildRecord({ ...input, timestamp: new Date(timestamp) })
         const made = serializeRecord(bom, specVersion)
         const template = key === undefined ? undefined : t.templateOf(key, made, { serialNumber: bom.serialNumber ?? '', timestamp, ages })
-        if (template && file !== undefined) t.writeTemplate(file, template)
+        if (template && file !== undefined) await t.writeTemplate(file, template)
         return { json: made, template }
       })
       made.catch(() => {}) // reported by record:write

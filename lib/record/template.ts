@@ -11,7 +11,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
-import path from 'node:path'
+import { writeCacheData } from '../cache-file.js'
 import type { PackageEvidence } from '../types.js'
 import type { RecordInput, RecordSource, RecordSpecVersion } from './cyclonedx.js'
 
@@ -226,16 +226,10 @@ export function readTemplate (file: string): RecordTemplate | undefined {
   }
 }
 
-/** Keeps a template for the next run: written aside and renamed in. Best effort. */
-export function writeTemplate (file: string, t: RecordTemplate): void {
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true })
-    fs.writeFileSync(tmp, Buffer.concat([Buffer.from(JSON.stringify({ format: FORMAT, key: t.key, length: t.bytes.length, holes: t.holes }) + '\n'), t.bytes]))
-    fs.renameSync(tmp, file)
-  } catch {
-    try { fs.rmSync(tmp, { force: true }) } catch {}
-  }
+/** Keeps a template for the next run (a cache file: written aside and renamed in, best effort). */
+export async function writeTemplate (file: string, t: RecordTemplate): Promise<void> {
+  const head = JSON.stringify({ format: FORMAT, key: t.key, length: t.bytes.length, holes: t.holes }) + '\n'
+  await writeCacheData(file, Buffer.concat([Buffer.from(head), t.bytes]))
 }
 
 /**

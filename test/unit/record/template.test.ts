@@ -10,23 +10,13 @@ import {
   agesOf, fillTemplate, readTemplate, recordKey, sameDocument, templateOf, writeTemplate, type RecordTemplate,
 } from '../../../lib/record/template.js'
 import type { PackageEvidence } from '../../../lib/types.js'
-import { ENTRIES, LIBRARIES, fullEvidence, makeEvidence, makeOptions, makePlan, TOOL } from './fixtures.js'
+import { ENTRIES, fullEvidence, makeEvidence, makeRecordInput } from './fixtures.js'
 
 const MAKER = 'test maker'
 
 function input (over: Partial<RecordInput> = {}): RecordInput {
-  return {
-    plan: makePlan(),
-    evidence: makeEvidence(),
-    options: makeOptions(),
-    command: 'safe-install ci',
-    tool: TOOL,
-    libraries: LIBRARIES,
-    // not ASCII: the holes are in bytes, and characters before them take more than one
-    notes: [{ check: 'signatures', message: 'registry keys from the embedded copy… (größer, 鍵)', level: 'warning' }],
-    timestamp: new Date('2025-01-02T03:04:05.000Z'),
-    ...over,
-  }
+  // not ASCII: the holes are in bytes, and characters before them take more than one
+  return makeRecordInput({ notes: [{ check: 'signatures', message: 'registry keys from the embedded copy… (größer, 鍵)', level: 'warning' }], ...over })
 }
 
 /** The evidence of `input()` with every known age moved by `days`. */
@@ -118,13 +108,13 @@ describe('record templates', () => {
     expect(sameDocument(t, '')).toBe(false)
   })
 
-  it('is kept in a file and read back; a damaged file reads as none', () => {
+  it('is kept in a file and read back; a damaged file reads as none', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-template-'))
     try {
       const file = path.join(dir, 'state', 'p-record.txt')
       expect(readTemplate(file)).toBeUndefined()
       const t = templateFor(input())
-      writeTemplate(file, t)
+      await writeTemplate(file, t)
       expect(readTemplate(file)).toEqual({ key: t.key, bytes: t.bytes, holes: t.holes })
       expect(fs.readdirSync(path.dirname(file))).toEqual(['p-record.txt'])
 
