@@ -28,13 +28,18 @@ export interface RunState {
 }
 
 export function statePath (options: Options, kind: 'install' | 'verify' | 'replay'): string {
-  const id = crypto.createHash('sha256').update(options.prefix).digest('hex').slice(0, 32)
-  return path.join(options.cache, '_safe-install', 'state', `${id}-${kind}.json`)
+  return projectStateFile(options, `${kind}.json`)
 }
 
 /** The last record made for this project, kept as a template (lib/record/template.ts). */
 export function recordTemplatePath (options: Options): string {
-  return statePath(options, 'replay').replace(/-replay\.json$/, '-record.txt')
+  return projectStateFile(options, 'record.txt')
+}
+
+/** `<cache>/_safe-install/state/<project id>-<name>`: one project's files. */
+function projectStateFile (options: Options, name: string): string {
+  const id = crypto.createHash('sha256').update(options.prefix).digest('hex').slice(0, 32)
+  return path.join(options.cache, '_safe-install', 'state', `${id}-${name}`)
 }
 
 const hiddenLockfile = (options: Options) => path.join(options.prefix, 'node_modules', '.package-lock.json')
