@@ -116,4 +116,3 @@ export class SideThread {
     this.#inline.then(jobs => (jobs[p.kind] as (x: unknown) => Promise<unknown>)(p.payload)).then(p.resolve, p.reject)
   }
 }
-

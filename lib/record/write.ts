@@ -80,7 +80,6 @@ export async function readRecord (path: string): Promise<RecordDocument | undefi
   return parseRecord(text, path)
 }
 
-/** A record's text as a document; throws when it is not CycloneDX JSON (`what` names it in the message). */
 /** Every byte of the parts, in order (writev takes at most IOV_MAX buffers, and may write less than asked). */
 async function writeAll (handle: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
   const IOV = 1024
@@ -94,6 +93,7 @@ async function writeAll (handle: FileHandle, parts: readonly Uint8Array[]): Prom
   }
 }
 
+/** A record's text as a document; throws when it is not CycloneDX JSON (`what` names it in the message). */
 export function parseRecord (text: string, what: string): RecordDocument {
   let doc: unknown
   try {
