@@ -8,29 +8,13 @@ import {
 } from '../../../lib/record/cyclonedx.js'
 import type { PackageEvidence } from '../../../lib/types.js'
 import {
-  DEFAULT_REGISTRY, ENTRIES, LIBRARIES, makeEvidence, makeOptions, makePlan, SCOPED_REGISTRY, sha512Hex, TOOL,
+  DEFAULT_REGISTRY, ENTRIES, makeOptions, makePlan, makeRecordInput, SCOPED_REGISTRY, sha512Hex,
 } from './fixtures.js'
 import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 
 type Json = Record<string, any>
 
-function input (over: Partial<RecordInput> = {}): RecordInput {
-  return {
-    plan: makePlan(),
-    evidence: makeEvidence(),
-    options: makeOptions(),
-    command: 'safe-install ci --omit=peer',
-    tool: TOOL,
-    libraries: LIBRARIES,
-    notes: [
-      { check: 'signatures', message: 'registry keys from the embedded copy (TUF unreachable)', level: 'warning' },
-      { check: 'provenance', message: 'trusted root from TUF', level: 'info' },
-    ],
-    timestamp: new Date('2025-01-02T03:04:05.000Z'),
-    keySources: { [DEFAULT_REGISTRY]: 'embedded', 'trusted-root': 'tuf' },
-    ...over,
-  }
-}
+const input = makeRecordInput
 
 function render (over: Partial<RecordInput> = {}, spec: RecordSpecVersion = '1.6'): { text: string, doc: Json } {
   const text = serializeRecord(buildRecord(input(over)), spec)

@@ -2,6 +2,7 @@
 import ssri from 'ssri'
 
 import type { Options, Policy } from '../../../lib/options.js'
+import type { RecordInput } from '../../../lib/record/cyclonedx.js'
 import type { PackageEvidence, Plan, PlanEntry } from '../../../lib/types.js'
 import { PUBLIC_REGISTRY } from '../../helpers/registry-host.js'
 import { optionsWith, planEntry, policyWith } from '../../helpers/model.js'
@@ -212,3 +213,22 @@ export function makeEvidence (): Map<string, PackageEvidence> {
 
 export const TOOL = { name: 'safe-install', version: '0.1.0' }
 export const LIBRARIES = { '@npmcli/arborist': '9.9.3', pacote: '21.5.3', '@npmcli/config': '10.14.0' }
+
+/** A whole record input from the fixtures above, with `over` in place of any field. */
+export function makeRecordInput (over: Partial<RecordInput> = {}): RecordInput {
+  return {
+    plan: makePlan(),
+    evidence: makeEvidence(),
+    options: makeOptions(),
+    command: 'safe-install ci --omit=peer',
+    tool: TOOL,
+    libraries: LIBRARIES,
+    notes: [
+      { check: 'signatures', message: 'registry keys from the embedded copy (TUF unreachable)', level: 'warning' },
+      { check: 'provenance', message: 'trusted root from TUF', level: 'info' },
+    ],
+    timestamp: new Date('2025-01-02T03:04:05.000Z'),
+    keySources: { [DEFAULT_REGISTRY]: 'embedded', 'trusted-root': 'tuf' },
+    ...over,
+  }
+}
